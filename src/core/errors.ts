@@ -1,0 +1,110 @@
+/**
+ * Every error Airlock raises on purpose carries one of these stable codes.
+ * Callers `switch` on `code`; the API and proxy turn it into
+ * `{ "error": { "code", "message" } }`, the CLI into one line on stderr.
+ */
+export type ErrorCode =
+  // input and routing
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_INVALID_NAME'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_VALUE_TOO_LARGE'
+  | 'ERR_MALFORMED_JSON'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_ROUTE_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
+  | 'ERR_CONFLICT'
+  | 'ERR_PAYLOAD_TOO_LARGE'
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  // admin principals
+  | 'ERR_UNAUTHENTICATED'
+  | 'ERR_FORBIDDEN'
+  // keys and crypto
+  | 'ERR_ROOT_KEY'
+  | 'ERR_INSECURE_KEY_FILE'
+  | 'ERR_DECRYPT'
+  | 'ERR_HOME_EXISTS'
+  | 'ERR_HOME_MISSING'
+  | 'ERR_CONFIG'
+  | 'ERR_STORE'
+  // CLI and server lifecycle
+  | 'ERR_SECRET_ON_ARGV'
+  | 'ERR_SERVER_UNREACHABLE'
+  | 'ERR_ADDRESS_IN_USE'
+  | 'ERR_INTERNAL'
+  // proxy
+  | 'ERR_PROXY_AUTH_REQUIRED'
+  | 'ERR_DESTINATION_DENIED'
+  | 'ERR_SCOPE_DENIED'
+  | 'ERR_PRIVATE_ADDRESS'
+  | 'ERR_HOST_MISMATCH'
+  | 'ERR_SNI_MISMATCH'
+  | 'ERR_UPSTREAM_UNREACHABLE'
+  | 'ERR_UPSTREAM_TLS'
+  | 'ERR_UPSTREAM_TIMEOUT'
+  | 'ERR_HEADERS_TOO_LARGE'
+  | 'ERR_AGENT_REVOKED';
+
+const CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'ERR_BAD_REQUEST',
+  'ERR_INVALID_NAME',
+  'ERR_INVALID_ARGUMENT',
+  'ERR_VALUE_TOO_LARGE',
+  'ERR_MALFORMED_JSON',
+  'ERR_NOT_FOUND',
+  'ERR_ROUTE_NOT_FOUND',
+  'ERR_METHOD_NOT_ALLOWED',
+  'ERR_CONFLICT',
+  'ERR_PAYLOAD_TOO_LARGE',
+  'ERR_UNSUPPORTED_MEDIA_TYPE',
+  'ERR_UNAUTHENTICATED',
+  'ERR_FORBIDDEN',
+  'ERR_ROOT_KEY',
+  'ERR_INSECURE_KEY_FILE',
+  'ERR_DECRYPT',
+  'ERR_HOME_EXISTS',
+  'ERR_HOME_MISSING',
+  'ERR_CONFIG',
+  'ERR_STORE',
+  'ERR_SECRET_ON_ARGV',
+  'ERR_SERVER_UNREACHABLE',
+  'ERR_ADDRESS_IN_USE',
+  'ERR_INTERNAL',
+  'ERR_PROXY_AUTH_REQUIRED',
+  'ERR_DESTINATION_DENIED',
+  'ERR_SCOPE_DENIED',
+  'ERR_PRIVATE_ADDRESS',
+  'ERR_HOST_MISMATCH',
+  'ERR_SNI_MISMATCH',
+  'ERR_UPSTREAM_UNREACHABLE',
+  'ERR_UPSTREAM_TLS',
+  'ERR_UPSTREAM_TIMEOUT',
+  'ERR_HEADERS_TOO_LARGE',
+  'ERR_AGENT_REVOKED',
+]);
+
+/** True when `value` is one of Airlock's stable error codes (for parsing API error bodies). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && CODES.has(value);
+}
+
+/**
+ * The one error type Airlock throws for hostile or bad input and for refusals.
+ * Caller bugs throw `TypeError` instead. The message must never contain a
+ * secret value, a token or URL credentials: it reaches logs, the CLI and HTTP
+ * bodies as-is.
+ */
+export class AirlockError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AirlockError';
+    this.code = code;
+  }
+}
+
+/** True when `err` is an `AirlockError`, optionally with the given code. */
+export function isAirlockError(err: unknown, code?: ErrorCode): err is AirlockError {
+  return err instanceof AirlockError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,162 @@
+import type {
+  AgentId,
+  ApiKeyId,
+  GrantId,
+  SecretId,
+  ServiceId,
+  WorkspaceId,
+} from '../core/index.ts';
+
+/** Roles of admin API keys. `owner` is the key printed by `airlock init` (and the local socket). */
+export type Role = 'owner' | 'admin' | 'operator' | 'auditor';
+
+export interface WorkspaceRecord {
+  readonly id: WorkspaceId;
+  readonly name: string;
+  /** The workspace data key, wrapped (AES-256-GCM) by the root key. */
+  readonly wrappedKey: Uint8Array;
+  readonly createdAt: number;
+}
+
+export interface SecretRecord {
+  readonly id: SecretId;
+  readonly workspaceId: WorkspaceId;
+  readonly name: string;
+  readonly createdAt: number;
+  /** Time of the latest rotation, or null if never rotated. */
+  readonly rotatedAt: number | null;
+  /** The highest version number; versions count up from 1. */
+  readonly currentVersion: number;
+  readonly versionCount: number;
+}
+
+export interface SecretVersionRecord {
+  readonly secretId: SecretId;
+  readonly version: number;
+  /** Envelope ciphertext; its AAD binds workspace id, secret id and version. */
+  readonly ciphertext: Uint8Array;
+  readonly createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  readonly id: ApiKeyId;
+  readonly workspaceId: WorkspaceId;
+  readonly name: string;
+  readonly role: Role;
+  /** Hex SHA-256 of the key; the key itself is never stored. */
+  readonly keyHash: string;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+export interface AgentRecord {
+  readonly id: AgentId;
+  readonly workspaceId: WorkspaceId;
+  readonly name: string;
+  /** Hex SHA-256 of the agent key (`alk_agent_…`). */
+  readonly keyHash: string;
+  readonly createdAt: number;
+  readonly rotatedAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+export interface ServiceRecord {
+  readonly id: ServiceId;
+  readonly workspaceId: WorkspaceId;
+  readonly name: string;
+  /** The service definition as a plain serialisable value (see `policy/`). Stored as JSON. */
+  readonly spec: unknown;
+  readonly createdAt: number;
+}
+
+export interface GrantRecord {
+  readonly id: GrantId;
+  readonly workspaceId: WorkspaceId;
+  readonly agentId: AgentId;
+  readonly serviceId: ServiceId;
+  /** Allowed methods (upper case), or null for the service's own limit. */
+  readonly methods: readonly string[] | null;
+  /** Allowed path patterns, or null for the service's own limit. */
+  readonly paths: readonly string[] | null;
+  readonly expiresAt: number | null;
+  readonly createdAt: number;
+}
+
+/**
+ * Everything the rest of Airlock may do with persistent state. Small and
+ * asynchronous so the PostgreSQL implementation fits without changing callers.
+ * Every method is scoped by workspace where the object belongs to one: no
+ * query crosses workspaces.
+ *
+ * Unique-name violations throw `AirlockError('ERR_CONFLICT')`; other storage
+ * failures throw `AirlockError('ERR_STORE')` with the driver error as `cause`.
+ */
+export interface StoreOps {
+  // instance-level values (CA, signing keys, settings): opaque bytes
+  getMeta(key: string): Promise<Uint8Array | null>;
+  putMeta(key: string, value: Uint8Array): Promise<void>;
+  deleteMeta(key: string): Promise<void>;
+
+  createWorkspace(rec: WorkspaceRecord): Promise<void>;
+  getWorkspaceByName(name: string): Promise<WorkspaceRecord | null>;
+  getWorkspace(id: WorkspaceId): Promise<WorkspaceRecord | null>;
+  listWorkspaces(): Promise<WorkspaceRecord[]>;
+  setWorkspaceKey(id: WorkspaceId, wrappedKey: Uint8Array): Promise<void>;
+
+  /** Creates the secret and its version 1. */
+  createSecret(
+    rec: { id: SecretId; workspaceId: WorkspaceId; name: string; createdAt: number },
+    first: SecretVersionRecord,
+  ): Promise<void>;
+  getSecretByName(ws: WorkspaceId, name: string): Promise<SecretRecord | null>;
+  listSecrets(ws: WorkspaceId): Promise<SecretRecord[]>;
+  /** Appends a version (number = current + 1, given by the caller) and marks the secret rotated. */
+  addSecretVersion(ws: WorkspaceId, version: SecretVersionRecord): Promise<void>;
+  getSecretVersion(
+    ws: WorkspaceId,
+    id: SecretId,
+    version: number,
+  ): Promise<SecretVersionRecord | null>;
+  /** Deletes the secret and all of its versions. Returns false if it did not exist. */
+  deleteSecret(ws: WorkspaceId, id: SecretId): Promise<boolean>;
+
+  createApiKey(rec: ApiKeyRecord): Promise<void>;
+  getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(ws: WorkspaceId): Promise<ApiKeyRecord[]>;
+  /** Sets revokedAt if not already set. Returns false if there is no such key. */
+  revokeApiKey(ws: WorkspaceId, id: ApiKeyId, at: number): Promise<boolean>;
+
+  createAgent(rec: AgentRecord): Promise<void>;
+  getAgentByName(ws: WorkspaceId, name: string): Promise<AgentRecord | null>;
+  getAgentByKeyHash(keyHash: string): Promise<AgentRecord | null>;
+  listAgents(ws: WorkspaceId): Promise<AgentRecord[]>;
+  updateAgent(
+    ws: WorkspaceId,
+    id: AgentId,
+    patch: { keyHash?: string; rotatedAt?: number; revokedAt?: number },
+  ): Promise<boolean>;
+  /** Deletes the agent and its grants. */
+  deleteAgent(ws: WorkspaceId, id: AgentId): Promise<boolean>;
+
+  createService(rec: ServiceRecord): Promise<void>;
+  getServiceByName(ws: WorkspaceId, name: string): Promise<ServiceRecord | null>;
+  listServices(ws: WorkspaceId): Promise<ServiceRecord[]>;
+  /** Deletes the service and its grants. */
+  deleteService(ws: WorkspaceId, id: ServiceId): Promise<boolean>;
+
+  createGrant(rec: GrantRecord): Promise<void>;
+  listGrants(
+    ws: WorkspaceId,
+    filter?: { agentId?: AgentId; serviceId?: ServiceId },
+  ): Promise<GrantRecord[]>;
+  deleteGrant(ws: WorkspaceId, id: GrantId): Promise<boolean>;
+}
+
+export interface Store extends StoreOps {
+  /**
+   * Runs `fn` in one transaction: all of its writes commit together or none
+   * do. Other callers' operations wait until it ends, so nothing interleaves.
+   */
+  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
