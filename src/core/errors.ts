@@ -43,7 +43,10 @@ export type ErrorCode =
   | 'ERR_UPSTREAM_TLS'
   | 'ERR_UPSTREAM_TIMEOUT'
   | 'ERR_HEADERS_TOO_LARGE'
-  | 'ERR_AGENT_REVOKED';
+  | 'ERR_AGENT_REVOKED'
+  // certificate authority
+  | 'ERR_CA_INVALID'
+  | 'ERR_CA_EXPIRED';
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_BAD_REQUEST',
@@ -81,6 +84,8 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_UPSTREAM_TIMEOUT',
   'ERR_HEADERS_TOO_LARGE',
   'ERR_AGENT_REVOKED',
+  'ERR_CA_INVALID',
+  'ERR_CA_EXPIRED',
 ]);
 
 /** True when `value` is one of Airlock's stable error codes (for parsing API error bodies). */

@@ -1,0 +1,17 @@
+import { CLIENT_HELP, CLIENT_OPTIONS, type Command } from '../command.ts';
+import { connect } from '../connect.ts';
+import { printJson } from '../io.ts';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "Show the server's status: version, instance, listeners, root key source.",
+  help: `status\n\n${CLIENT_HELP}`,
+  options: CLIENT_OPTIONS,
+  positionals: [0, 0],
+  async run({ io, values }) {
+    const status = await connect(values, io).get<Record<string, unknown>>('/v1/status');
+    if (values.json === true) printJson(io, status);
+    else for (const [k, v] of Object.entries(status)) io.out(`${k.padEnd(12)} ${String(v)}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { AirlockError, isAirlockError } from '../core/index.ts';
+import { type Command, type CommandGroup, runCommand } from './command.ts';
+import { apikeyGroup } from './commands/apikey.ts';
+import { initCommand } from './commands/init.ts';
+import { keyGroup } from './commands/key.ts';
+import { secretGroup } from './commands/secret.ts';
+import { serveCommand } from './commands/serve.ts';
+import { statusCommand } from './commands/status.ts';
+import { type CliIo, processIo } from './io.ts';
+import { VERSION } from './version.ts';
+
+const COMMANDS: readonly Command[] = [initCommand, serveCommand, statusCommand];
+const GROUPS: readonly CommandGroup[] = [secretGroup, apikeyGroup, keyGroup];
+
+function usage(): string {
+  const rows = [
+    ...COMMANDS.map((c) => [c.name, c.summary.split('.')[0] ?? '']),
+    ...GROUPS.map((g) => [`${g.name} …`, g.summary]),
+  ];
+  return `airlock ${VERSION}: a credential broker for AI agents
+
+Usage: airlock <command> [options]
+
+${rows.map(([n, s]) => `  ${(n ?? '').padEnd(14)} ${s}`).join('\n')}
+
+Run \`airlock <command> --help\` for a command's options.
+`;
+}
+
+function groupUsage(g: CommandGroup): string {
+  return `airlock ${g.name}: ${g.summary}
+
+${g.commands.map((c) => `  airlock ${g.name} ${c.name.padEnd(8)} ${c.summary}`).join('\n')}
+`;
+}
+
+/** Runs the CLI and returns the exit code. Every failure is one line on stderr. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const [first, second, ...rest] = argv;
+    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+      io.out(usage());
+      return first === undefined ? 2 : 0;
+    }
+    if (first === '--version' || first === '-v') {
+      io.out(`${VERSION}\n`);
+      return 0;
+    }
+    const command = COMMANDS.find((c) => c.name === first);
+    if (command !== undefined) return await runCommand(command, argv.slice(1), io, 'airlock');
+    const group = GROUPS.find((g) => g.name === first);
+    if (group === undefined)
+      throw new AirlockError(
+        'ERR_INVALID_ARGUMENT',
+        `unknown command "${first.slice(0, 40)}" (see \`airlock --help\`)`,
+      );
+    if (second === undefined || second === '--help' || second === '-h') {
+      io.out(groupUsage(group));
+      return second === undefined ? 2 : 0;
+    }
+    const sub = group.commands.find((c) => c.name === second);
+    if (sub === undefined) {
+      throw new AirlockError(
+        'ERR_INVALID_ARGUMENT',
+        `unknown command "${group.name} ${second.slice(0, 40)}" (see \`airlock ${group.name} --help\`)`,
+      );
+    }
+    return await runCommand(sub, rest, io, `airlock ${group.name}`);
+  } catch (err) {
+    if (isAirlockError(err)) {
+      io.err(`airlock: ${err.message} [${err.code}]\n`);
+      return 1;
+    }
+    io.err(`airlock: internal error [ERR_INTERNAL]\n`);
+    if (process.env.AIRLOCK_DEBUG === '1')
+      io.err(`${err instanceof Error ? err.stack : String(err)}\n`);
+    return 70;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2), processIo());
+}

@@ -1,0 +1,21 @@
+export {
+  deriveKey,
+  instanceAad,
+  KEY_BYTES,
+  newDataKey,
+  open,
+  seal,
+  secretAad,
+  unwrapDataKey,
+  wrapDataKey,
+} from './envelope.ts';
+export { constantTimeEqualHex, randomToken, sha256Hex } from './random.ts';
+export {
+  type CreatedRootKey,
+  type CreateRootKeyOptions,
+  createRootKey,
+  type LoadRootKeyOptions,
+  loadRootKey,
+  SCRYPT_DEFAULTS,
+} from './rootkey.ts';
+export { parseRootKeySource, type RootKeySource } from './source.ts';

@@ -1,0 +1,47 @@
+import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { base32 } from '../core/index.ts';
+
+/** Fewest random bytes a token may carry: 128 bits, the floor for a bearer secret. */
+const MIN_TOKEN_BYTES = 16;
+const MAX_TOKEN_BYTES = 1024;
+const HEX = /^[0-9a-f]+$/i;
+
+/**
+ * A new bearer token: `prefix` followed by `bytes` CSPRNG bytes in lower-case
+ * Crockford base32, e.g. `randomToken('alk_agent_')`. The prefix lets secret
+ * scanners and humans recognise the token kind; the default 32 bytes give
+ * 256 bits. Store only {@link sha256Hex} of the result.
+ *
+ * @throws TypeError if `bytes` is not an integer in 16..1024.
+ */
+export function randomToken(prefix: string, bytes = 32): string {
+  if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
+  if (!Number.isInteger(bytes) || bytes < MIN_TOKEN_BYTES || bytes > MAX_TOKEN_BYTES) {
+    throw new TypeError(`bytes must be an integer in ${MIN_TOKEN_BYTES}..${MAX_TOKEN_BYTES}`);
+  }
+  return `${prefix}${base32(randomFillSync(new Uint8Array(bytes)))}`;
+}
+
+/**
+ * Lower-case hex SHA-256 of `input` (strings are hashed as UTF-8). Tokens are
+ * 256-bit random values, so a plain unsalted hash is enough to store them:
+ * there is nothing to brute-force.
+ */
+export function sha256Hex(input: string | Uint8Array): string {
+  return createHash('sha256').update(input).digest('hex');
+}
+
+/**
+ * Compares two hex strings (such as {@link sha256Hex} digests) in constant
+ * time with `crypto.timingSafeEqual`, ignoring hex case. Returns false, never
+ * throws, when the lengths differ or either side is empty or not hex, so a
+ * missing hash can never match another missing hash.
+ */
+export function constantTimeEqualHex(a: string, b: string): boolean {
+  if (typeof a !== 'string' || typeof b !== 'string') return false;
+  if (a.length === 0 || a.length !== b.length || !HEX.test(a) || !HEX.test(b)) return false;
+  return timingSafeEqual(
+    Buffer.from(a.toLowerCase(), 'latin1'),
+    Buffer.from(b.toLowerCase(), 'latin1'),
+  );
+}

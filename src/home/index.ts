@@ -1,0 +1,15 @@
+export {
+  DEFAULT_API,
+  DEFAULT_PROXY,
+  type HomeConfig,
+  type HomePaths,
+  newInstanceId,
+  type RootKeyEntry,
+  readConfig,
+  resolveHome,
+  writeConfig,
+} from './config.ts';
+export { type InitResult, type InitRootKey, initHome } from './init.ts';
+export { type CaSet, loadCaSet, loadInstanceKey, saveCaSet } from './instance.ts';
+export { type NewRootKey, rotateRootKey } from './rotate.ts';
+export { type UnlockedHome, unlockHome } from './unlock.ts';
