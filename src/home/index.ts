@@ -10,6 +10,6 @@ export {
   writeConfig,
 } from './config.ts';
 export { type InitResult, type InitRootKey, initHome } from './init.ts';
-export { type CaSet, loadCaSet, loadInstanceKey, saveCaSet } from './instance.ts';
+export { loadCaSet, loadInstanceKey, saveCaSet } from './instance.ts';
 export { type NewRootKey, rotateRootKey } from './rotate.ts';
 export { type UnlockedHome, unlockHome } from './unlock.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CaMaterial } from '../ca/index.ts';
+import type { CaSet, RetiredCa } from '../ca/index.ts';
 import { AirlockError } from '../core/index.ts';
 import { instanceAad, open, seal, sha256Hex } from '../crypto/index.ts';
 import type { StoreOps } from '../store/index.ts';
@@ -51,72 +51,58 @@ export async function rewrapInstanceKey(
   await tx.putMeta(INSTANCE_KEY, seal(newRoot, key, instanceAad(INSTANCE_KEY)));
 }
 
-/** A CA as stored: the certificate in the clear, the key sealed under the instance key. */
+/** The current CA as stored: the certificate in the clear, the key sealed under the instance key. */
 interface StoredCa {
   readonly certPem: string;
   readonly sealedKey: string;
   readonly notBefore: number;
   readonly notAfter: number;
   readonly fingerprint256: string;
-  /** For a retired CA: until when agents should still trust it. */
-  readonly overlapUntil?: number;
 }
 
-/** The current CA and those retired by `ca rotate` that are still in their overlap. */
-export interface CaSet {
-  readonly current: CaMaterial;
-  readonly previous: readonly (CaMaterial & { readonly overlapUntil: number })[];
+function caAad(fingerprint: string): string {
+  return instanceAad(`ca:${fingerprint}`);
 }
 
-function sealCa(ca: CaMaterial, key: Uint8Array, overlapUntil?: number): StoredCa {
-  const sealedKey = Buffer.from(
-    seal(key, Buffer.from(ca.keyPem), instanceAad(`ca:${ca.fingerprint256}`)),
-  ).toString('base64');
-  const base = {
-    certPem: ca.certPem,
-    sealedKey,
-    notBefore: ca.notBefore,
-    notAfter: ca.notAfter,
-    fingerprint256: ca.fingerprint256,
-  };
-  return overlapUntil === undefined ? base : { ...base, overlapUntil };
-}
-
-function openCa(s: StoredCa, key: Uint8Array): CaMaterial {
-  const keyPem = Buffer.from(
-    open(key, Buffer.from(s.sealedKey, 'base64'), instanceAad(`ca:${s.fingerprint256}`)),
-  ).toString('utf8');
-  return {
-    certPem: s.certPem,
-    keyPem,
-    notBefore: s.notBefore,
-    notAfter: s.notAfter,
-    fingerprint256: s.fingerprint256,
-  };
-}
-
-/** Stores the CA set, each private key sealed under the instance key. */
+/** Stores the CA set; the current CA's private key is sealed under the instance key. */
 export async function saveCaSet(tx: StoreOps, key: Uint8Array, set: CaSet): Promise<void> {
-  const stored = {
-    current: sealCa(set.current, key),
-    previous: set.previous.map((p) => sealCa(p, key, p.overlapUntil)),
+  const { current } = set;
+  const sealedKey = Buffer.from(
+    seal(key, Buffer.from(current.keyPem), caAad(current.fingerprint256)),
+  ).toString('base64');
+  const stored: { current: StoredCa; previous: readonly RetiredCa[] } = {
+    current: {
+      certPem: current.certPem,
+      sealedKey,
+      notBefore: current.notBefore,
+      notAfter: current.notAfter,
+      fingerprint256: current.fingerprint256,
+    },
+    previous: set.previous,
   };
   await tx.putMeta(CA, Buffer.from(JSON.stringify(stored), 'utf8'));
 }
 
-/** Loads the CA set; `ERR_STORE` if there is none, `ERR_DECRYPT` if a key does not open. */
+/** Loads the CA set; `ERR_STORE` if there is none, `ERR_DECRYPT` if its key does not open. */
 export async function loadCaSet(tx: StoreOps, key: Uint8Array): Promise<CaSet> {
   const raw = await tx.getMeta(CA);
   if (raw === null) throw new AirlockError('ERR_STORE', 'the store has no CA');
   const stored = JSON.parse(Buffer.from(raw).toString('utf8')) as {
     current: StoredCa;
-    previous: StoredCa[];
+    previous: RetiredCa[];
   };
+  const c = stored.current;
+  const keyPem = Buffer.from(
+    open(key, Buffer.from(c.sealedKey, 'base64'), caAad(c.fingerprint256)),
+  ).toString('utf8');
   return {
-    current: openCa(stored.current, key),
-    previous: stored.previous.map((p) => ({
-      ...openCa(p, key),
-      overlapUntil: p.overlapUntil ?? 0,
-    })),
+    current: {
+      certPem: c.certPem,
+      keyPem,
+      notBefore: c.notBefore,
+      notAfter: c.notAfter,
+      fingerprint256: c.fingerprint256,
+    },
+    previous: stored.previous,
   };
 }

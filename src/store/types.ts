@@ -10,6 +10,7 @@ import type {
 /** Roles of admin API keys. `owner` is the key printed by `airlock init` (and the local socket). */
 export type Role = 'owner' | 'admin' | 'operator' | 'auditor';
 
+/** A workspace: the tenant boundary. Every other record but meta belongs to exactly one. */
 export interface WorkspaceRecord {
   readonly id: WorkspaceId;
   readonly name: string;
@@ -18,6 +19,7 @@ export interface WorkspaceRecord {
   readonly createdAt: number;
 }
 
+/** A secret's metadata. Its versions (the ciphertexts) are `SecretVersionRecord`s. */
 export interface SecretRecord {
   readonly id: SecretId;
   readonly workspaceId: WorkspaceId;
@@ -30,6 +32,7 @@ export interface SecretRecord {
   readonly versionCount: number;
 }
 
+/** One encrypted value of a secret. Versions are kept until the secret is deleted. */
 export interface SecretVersionRecord {
   readonly secretId: SecretId;
   readonly version: number;
@@ -38,6 +41,7 @@ export interface SecretVersionRecord {
   readonly createdAt: number;
 }
 
+/** An admin API key of one workspace, with its role. */
 export interface ApiKeyRecord {
   readonly id: ApiKeyId;
   readonly workspaceId: WorkspaceId;
@@ -49,6 +53,7 @@ export interface ApiKeyRecord {
   readonly revokedAt: number | null;
 }
 
+/** A registered agent identity of one workspace. */
 export interface AgentRecord {
   readonly id: AgentId;
   readonly workspaceId: WorkspaceId;
@@ -60,6 +65,7 @@ export interface AgentRecord {
   readonly revokedAt: number | null;
 }
 
+/** An upstream API of one workspace; its definition lives in `spec`. */
 export interface ServiceRecord {
   readonly id: ServiceId;
   readonly workspaceId: WorkspaceId;
@@ -69,6 +75,7 @@ export interface ServiceRecord {
   readonly createdAt: number;
 }
 
+/** Agent × service, narrowed by methods, paths and an optional expiry. Same workspace as both. */
 export interface GrantRecord {
   readonly id: GrantId;
   readonly workspaceId: WorkspaceId;
@@ -88,7 +95,9 @@ export interface GrantRecord {
  * Every method is scoped by workspace where the object belongs to one: no
  * query crosses workspaces.
  *
- * Unique-name violations throw `AirlockError('ERR_CONFLICT')`; other storage
+ * Unique-name violations throw `AirlockError('ERR_CONFLICT')`; a create or
+ * update that refers to a workspace, agent, service or secret that is not in
+ * the given workspace throws `AirlockError('ERR_NOT_FOUND')`; other storage
  * failures throw `AirlockError('ERR_STORE')` with the driver error as `cause`.
  */
 export interface StoreOps {
@@ -101,6 +110,7 @@ export interface StoreOps {
   getWorkspaceByName(name: string): Promise<WorkspaceRecord | null>;
   getWorkspace(id: WorkspaceId): Promise<WorkspaceRecord | null>;
   listWorkspaces(): Promise<WorkspaceRecord[]>;
+  /** Replaces the wrapped data key (root-key rotation). `ERR_NOT_FOUND` if there is no such workspace. */
   setWorkspaceKey(id: WorkspaceId, wrappedKey: Uint8Array): Promise<void>;
 
   /** Creates the secret and its version 1. */
@@ -110,7 +120,12 @@ export interface StoreOps {
   ): Promise<void>;
   getSecretByName(ws: WorkspaceId, name: string): Promise<SecretRecord | null>;
   listSecrets(ws: WorkspaceId): Promise<SecretRecord[]>;
-  /** Appends a version (number = current + 1, given by the caller) and marks the secret rotated. */
+  /**
+   * Appends a version (number = current + 1, given by the caller) and marks the
+   * secret rotated (`rotatedAt = version.createdAt`), in one transaction.
+   * `ERR_NOT_FOUND` if the secret is not in `ws`; `ERR_CONFLICT` if the number is
+   * not current + 1 (a concurrent rotation won: re-read and retry).
+   */
   addSecretVersion(ws: WorkspaceId, version: SecretVersionRecord): Promise<void>;
   getSecretVersion(
     ws: WorkspaceId,
@@ -152,6 +167,7 @@ export interface StoreOps {
   deleteGrant(ws: WorkspaceId, id: GrantId): Promise<boolean>;
 }
 
+/** A `StoreOps` that owns its connection: it runs transactions and can be closed. */
 export interface Store extends StoreOps {
   /**
    * Runs `fn` in one transaction: all of its writes commit together or none
