@@ -2,6 +2,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { AirlockError, type Clock } from '../core/index.ts';
 import { attempt } from './errors.ts';
 import { pragmaValue } from './rows.ts';
+import { AUDIT_SCHEMA } from './schema-audit.ts';
+import { TOKENS_SCHEMA } from './schema-tokens.ts';
 import { rollbackQuietly } from './sqlite-conn.ts';
 
 /** One forward-only schema step. Versions count up from 1 with no gaps. */
@@ -104,6 +106,8 @@ CREATE INDEX grants_by_agent ON grants (workspace_id, agent_id);
 CREATE INDEX grants_by_service ON grants (workspace_id, service_id);
 `,
   },
+  { version: 2, sql: TOKENS_SCHEMA },
+  { version: 3, sql: AUDIT_SCHEMA },
 ];
 
 function checkList(migrations: readonly Migration[]): number {
