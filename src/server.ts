@@ -1,8 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createApiHandler, type Route } from './api/index.ts';
+import {
+  type ApiDeps,
+  agentRoutes,
+  caRoutes,
+  createApiHandler,
+  grantRoutes,
+  serviceRoutes,
+} from './api/index.ts';
 import { AirlockError, type Clock, type WorkspaceId } from './core/index.ts';
-import { type HomePaths, unlockHome } from './home/index.ts';
+import { type HomePaths, loadInstanceKey, unlockHome } from './home/index.ts';
 import { listenTcp, listenUnix, parseListenAddress } from './listen.ts';
 import { DEFAULT_MAX_SECRET_BYTES, Vault } from './vault/index.ts';
 
@@ -39,25 +46,34 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const vault = new Vault({ store, rootKey, clock, maxSecretBytes: DEFAULT_MAX_SECRET_BYTES });
     const apiAddress = parseListenAddress(options.api ?? config.api, '--api');
     const startedAt = new Date(clock.now()).toISOString();
-    const extraRoutes: Route[] = [];
-    const handler = createApiHandler(
-      {
-        store,
-        vault,
-        clock,
-        defaultWorkspace: workspace.id as WorkspaceId,
-        status: () => ({
-          version: options.version,
-          instanceId: config.instanceId,
-          startedAt,
-          home: paths.home,
-          rootKey: config.rootKey.source.kind,
-          store: 'sqlite',
-          api: `${api.host}:${api.port}`,
-        }),
-      },
-      extraRoutes,
-    );
+    const instanceKey = await loadInstanceKey(store, rootKey);
+    const deps: ApiDeps = {
+      store,
+      vault,
+      clock,
+      defaultWorkspace: workspace.id as WorkspaceId,
+      status: () => ({
+        version: options.version,
+        instanceId: config.instanceId,
+        startedAt,
+        home: paths.home,
+        rootKey: config.rootKey.source.kind,
+        store: 'sqlite',
+        api: `${api.host}:${api.port}`,
+      }),
+      instanceId: config.instanceId,
+      instanceKey,
+      // The proxy's snapshot refresh and leaf-cache reset hook in here once
+      // the proxy listener is wired; until then nothing holds policy in memory.
+      onPolicyChange: async () => {},
+      onCaChange: async () => {},
+    };
+    const handler = createApiHandler(deps, [
+      ...agentRoutes(deps),
+      ...serviceRoutes(deps),
+      ...grantRoutes(deps),
+      ...caRoutes(deps),
+    ]);
     const tcp = createServer((req, res) => handler(req, res, 'tcp'));
     const local = createServer((req, res) => handler(req, res, 'socket'));
     servers.push(tcp, local);

@@ -11,4 +11,16 @@ export interface ApiDeps {
   readonly defaultWorkspace: WorkspaceId;
   /** Facts for `GET /v1/status`. */
   readonly status: () => Record<string, unknown>;
+  /** Unique to this install (`config.json`); names the CA a rotation creates. */
+  readonly instanceId: string;
+  /** The unwrapped instance key, which seals the CA private keys in the store. */
+  readonly instanceKey: Uint8Array;
+  /**
+   * Called after every committed agent, service or grant change, and awaited
+   * before the API answers, so the proxy's in-memory snapshot is current by
+   * the time the caller sees the change (invariant 4, "revocation is prompt").
+   */
+  readonly onPolicyChange: () => Promise<void>;
+  /** Called after `ca rotate` commits, so the proxy issues leaves from the new CA. */
+  readonly onCaChange: () => Promise<void>;
 }

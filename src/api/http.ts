@@ -91,6 +91,18 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * Like {@link readJsonBody}, for routes whose every field is optional: a
+ * request with no body at all (no Content-Length or a zero one, and no
+ * Transfer-Encoding) reads as `{}`.
+ */
+export async function readOptionalJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const length = req.headers['content-length'];
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (length === undefined || length === '0')) return {};
+  return readJsonBody(req);
+}
+
 function tooLarge(): AirlockError {
   return new AirlockError(
     'ERR_PAYLOAD_TOO_LARGE',

@@ -4,4 +4,8 @@ export type { ApiDeps } from './deps.ts';
 export { onlyFields, optionalStringField, stringField } from './fields.ts';
 export { readJsonBody, sendError, sendJson, statusOf } from './http.ts';
 export type { Route, RouteContext } from './router.ts';
+export { agentRoutes } from './routes/agents.ts';
+export { caRoutes } from './routes/ca.ts';
+export { grantRoutes } from './routes/grants.ts';
+export { serviceRoutes } from './routes/services.ts';
 export { createApiHandler, type Transport } from './server.ts';

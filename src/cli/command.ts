@@ -22,6 +22,12 @@ export interface CommandGroup {
   readonly name: string;
   readonly summary: string;
   readonly commands: readonly Command[];
+  /**
+   * Runs when the word after the group is not one of `commands`, with that
+   * word as its first argument: `airlock grant AGENT SERVICE` is
+   * `airlock grant add AGENT SERVICE`.
+   */
+  readonly defaultCommand?: Command;
 }
 
 export interface CommandContext {
@@ -76,7 +82,9 @@ export async function runCommand(
     );
   }
   if (parsed.values.help === true) {
-    io.out(`${command.summary}\n\nUsage: ${prefix} ${command.help}\n`);
+    // `help` already names the group (`secret set NAME`), so only the program name goes before it.
+    const program = prefix.split(' ')[0] ?? prefix;
+    io.out(`${command.summary}\n\nUsage: ${program} ${command.help}\n`);
     return 0;
   }
   const [min, max] = command.positionals;

@@ -1,17 +1,29 @@
 #!/usr/bin/env node
 import { AirlockError, isAirlockError } from '../core/index.ts';
 import { type Command, type CommandGroup, runCommand } from './command.ts';
+import { agentGroup } from './commands/agent.ts';
 import { apikeyGroup } from './commands/apikey.ts';
+import { caGroup } from './commands/ca.ts';
+import { grantGroup } from './commands/grant.ts';
 import { initCommand } from './commands/init.ts';
 import { keyGroup } from './commands/key.ts';
 import { secretGroup } from './commands/secret.ts';
 import { serveCommand } from './commands/serve.ts';
+import { serviceGroup } from './commands/service.ts';
 import { statusCommand } from './commands/status.ts';
 import { type CliIo, processIo } from './io.ts';
 import { VERSION } from './version.ts';
 
 const COMMANDS: readonly Command[] = [initCommand, serveCommand, statusCommand];
-const GROUPS: readonly CommandGroup[] = [secretGroup, apikeyGroup, keyGroup];
+const GROUPS: readonly CommandGroup[] = [
+  secretGroup,
+  agentGroup,
+  serviceGroup,
+  grantGroup,
+  caGroup,
+  apikeyGroup,
+  keyGroup,
+];
 
 function usage(): string {
   const rows = [
@@ -29,10 +41,14 @@ Run \`airlock <command> --help\` for a command's options.
 }
 
 function groupUsage(g: CommandGroup): string {
+  const shorthand =
+    g.defaultCommand === undefined
+      ? ''
+      : `\n\`airlock ${g.name} ARGS…\` is short for \`airlock ${g.name} ${g.defaultCommand.name} ARGS…\`.\n`;
   return `airlock ${g.name}: ${g.summary}
 
 ${g.commands.map((c) => `  airlock ${g.name} ${c.name.padEnd(8)} ${c.summary}`).join('\n')}
-`;
+${shorthand}`;
 }
 
 /** Runs the CLI and returns the exit code. Every failure is one line on stderr. */
@@ -60,6 +76,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return second === undefined ? 2 : 0;
     }
     const sub = group.commands.find((c) => c.name === second);
+    if (sub === undefined && group.defaultCommand !== undefined) {
+      return await runCommand(group.defaultCommand, [second, ...rest], io, `airlock ${group.name}`);
+    }
     if (sub === undefined) {
       throw new AirlockError(
         'ERR_INVALID_ARGUMENT',

@@ -44,9 +44,19 @@ export type ErrorCode =
   | 'ERR_UPSTREAM_TIMEOUT'
   | 'ERR_HEADERS_TOO_LARGE'
   | 'ERR_AGENT_REVOKED'
+  | 'ERR_REQUEST_TIMEOUT'
+  | 'ERR_UPSTREAM_RESPONSE_TOO_LARGE'
   // certificate authority
   | 'ERR_CA_INVALID'
-  | 'ERR_CA_EXPIRED';
+  | 'ERR_CA_EXPIRED'
+  // task tokens, delegation and revocation
+  | 'ERR_INVALID_SCOPE'
+  | 'ERR_SCOPE_EXCEEDS_GRANT'
+  | 'ERR_SCOPE_EXCEEDS_PARENT'
+  | 'ERR_TOKEN_INVALID'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_REVOKED'
+  | 'ERR_DELEGATION_TOO_DEEP';
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_BAD_REQUEST',
@@ -84,8 +94,17 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_UPSTREAM_TIMEOUT',
   'ERR_HEADERS_TOO_LARGE',
   'ERR_AGENT_REVOKED',
+  'ERR_REQUEST_TIMEOUT',
+  'ERR_UPSTREAM_RESPONSE_TOO_LARGE',
   'ERR_CA_INVALID',
   'ERR_CA_EXPIRED',
+  'ERR_INVALID_SCOPE',
+  'ERR_SCOPE_EXCEEDS_GRANT',
+  'ERR_SCOPE_EXCEEDS_PARENT',
+  'ERR_TOKEN_INVALID',
+  'ERR_TOKEN_EXPIRED',
+  'ERR_TOKEN_REVOKED',
+  'ERR_DELEGATION_TOO_DEEP',
 ]);
 
 /** True when `value` is one of Airlock's stable error codes (for parsing API error bodies). */
