@@ -8,9 +8,12 @@ import {
   grantRoutes,
   serviceRoutes,
 } from './api/index.ts';
+import { LeafCache } from './ca/index.ts';
 import { AirlockError, type Clock, type WorkspaceId } from './core/index.ts';
-import { type HomePaths, loadInstanceKey, unlockHome } from './home/index.ts';
+import { type HomePaths, loadCaSet, loadInstanceKey, unlockHome } from './home/index.ts';
 import { listenTcp, listenUnix, parseListenAddress } from './listen.ts';
+import { createProxy, type ProxyOptions } from './proxy/index.ts';
+import { PolicySnapshot } from './snapshot.ts';
 import { DEFAULT_MAX_SECRET_BYTES, Vault } from './vault/index.ts';
 
 export interface ServeOptions {
@@ -18,12 +21,17 @@ export interface ServeOptions {
   readonly passphrase?: string;
   /** `HOST:PORT` for the admin API; default from the home's config. */
   readonly api?: string;
+  /** `HOST:PORT` for the proxy; default from the home's config. */
+  readonly proxy?: string;
+  /** Egress, SSRF allowances, resolution overrides and upstream trust for the proxy. */
+  readonly proxyOptions?: ProxyOptions;
   readonly clock: Clock;
   readonly version: string;
 }
 
 export interface RunningServer {
   readonly api: { host: string; port: number };
+  readonly proxy: { host: string; port: number };
   readonly socket: string;
   close(): Promise<void>;
 }
@@ -47,6 +55,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const apiAddress = parseListenAddress(options.api ?? config.api, '--api');
     const startedAt = new Date(clock.now()).toISOString();
     const instanceKey = await loadInstanceKey(store, rootKey);
+    const proxyAddress = parseListenAddress(options.proxy ?? config.proxy, '--proxy');
+    let caSet = await loadCaSet(store, instanceKey);
+    const leaves = new LeafCache({ ca: () => caSet.current, clock });
+    const snapshot = new PolicySnapshot(store);
+    await snapshot.refresh();
+    const proxyServer = createProxy({
+      authenticate: (key) => snapshot.authenticate(key),
+      bindings: (principal) => snapshot.bindings(principal),
+      secretValue: (ws, name) => vault.current(ws, name),
+      leafContext: (host) => leaves.secureContextFor(host),
+      clock,
+      options: options.proxyOptions ?? {},
+    });
     const deps: ApiDeps = {
       store,
       vault,
@@ -60,13 +81,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         rootKey: config.rootKey.source.kind,
         store: 'sqlite',
         api: `${api.host}:${api.port}`,
+        proxy: `${proxy.host}:${proxy.port}`,
       }),
       instanceId: config.instanceId,
       instanceKey,
-      // The proxy's snapshot refresh and leaf-cache reset hook in here once
-      // the proxy listener is wired; until then nothing holds policy in memory.
-      onPolicyChange: async () => {},
-      onCaChange: async () => {},
+      onPolicyChange: () => snapshot.refresh(),
+      onCaChange: async () => {
+        // The leaf cache notices the new CA by its fingerprint and re-issues.
+        caSet = await loadCaSet(store, instanceKey);
+      },
     };
     const handler = createApiHandler(deps, [
       ...agentRoutes(deps),
@@ -83,10 +106,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     const api = await listenTcp(tcp, apiAddress.host, apiAddress.port);
     await listenUnix(local, paths.socket);
+    const proxy = await proxyServer
+      .listen(proxyAddress.host, proxyAddress.port)
+      .catch(async (err: unknown) => {
+        await proxyServer.close();
+        throw err;
+      });
     return {
       api,
+      proxy,
       socket: paths.socket,
       close: async () => {
+        await proxyServer.close();
         await Promise.all(servers.map((s) => closeServer(s)));
         await rm(paths.socket, { force: true });
         await store.close();

@@ -29,6 +29,8 @@ export function statusOf(code: ErrorCode): number {
     case 'ERR_INVALID_ARGUMENT':
     case 'ERR_MALFORMED_JSON':
       return 400;
+    case 'ERR_AUDIT_UNAVAILABLE':
+      return 503;
     default:
       return 500;
   }

@@ -56,7 +56,11 @@ export type ErrorCode =
   | 'ERR_TOKEN_INVALID'
   | 'ERR_TOKEN_EXPIRED'
   | 'ERR_TOKEN_REVOKED'
-  | 'ERR_DELEGATION_TOO_DEEP';
+  | 'ERR_DELEGATION_TOO_DEEP'
+  // audit trail
+  | 'ERR_AUDIT_CHAIN_BROKEN'
+  | 'ERR_AUDIT_REFUSED'
+  | 'ERR_AUDIT_UNAVAILABLE';
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_BAD_REQUEST',
@@ -105,6 +109,9 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_TOKEN_EXPIRED',
   'ERR_TOKEN_REVOKED',
   'ERR_DELEGATION_TOO_DEEP',
+  'ERR_AUDIT_CHAIN_BROKEN',
+  'ERR_AUDIT_REFUSED',
+  'ERR_AUDIT_UNAVAILABLE',
 ]);
 
 /** True when `value` is one of Airlock's stable error codes (for parsing API error bodies). */

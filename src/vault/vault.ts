@@ -35,6 +35,10 @@ export class Vault {
   readonly #clock: Clock;
   readonly #maxBytes: number;
   readonly #dataKeys = new Map<WorkspaceId, Uint8Array>();
+  /** Current values already decrypted for injection, by `workspace\0name`; dropped on any write. */
+  readonly #current = new Map<string, string>();
+  /** Bumped by every write, so a read that raced a write never caches the old value. */
+  #writes = 0;
 
   constructor(options: VaultOptions) {
     this.#store = options.store;
@@ -63,6 +67,7 @@ export class Vault {
     assertSecretName(name);
     assertSecretValue(value, this.#maxBytes);
     const key = await this.#dataKey(ws);
+    this.#forget(ws, name);
     await this.#store.transaction(async (tx) => {
       const secret = await tx.getSecretByName(ws, name);
       if (secret === null) throw notFound(name);
@@ -75,14 +80,18 @@ export class Vault {
         createdAt: this.#clock.now(),
       });
     });
+    this.#forget(ws, name);
     return this.#metadataOf(ws, name);
   }
 
   /** Deletes a secret and every version of it. */
   async remove(ws: WorkspaceId, name: unknown): Promise<void> {
     assertSecretName(name);
+    this.#forget(ws, name);
     const secret = await this.#store.getSecretByName(ws, name);
-    if (secret === null || !(await this.#store.deleteSecret(ws, secret.id))) throw notFound(name);
+    const deleted = secret !== null && (await this.#store.deleteSecret(ws, secret.id));
+    this.#forget(ws, name);
+    if (!deleted) throw notFound(name);
   }
 
   async list(ws: WorkspaceId): Promise<SecretMetadata[]> {
@@ -92,6 +101,21 @@ export class Vault {
   async get(ws: WorkspaceId, name: unknown): Promise<SecretMetadata> {
     assertSecretName(name);
     return this.#metadataOf(ws, name);
+  }
+
+  /**
+   * The current value of a secret as text, for the proxy's injection. Kept
+   * decrypted in this process's memory after first use (the proxy needs it
+   * on every request); any write to the secret drops it.
+   */
+  async current(ws: WorkspaceId, name: string): Promise<string> {
+    const key = `${ws}\0${name}`;
+    const cached = this.#current.get(key);
+    if (cached !== undefined) return cached;
+    const writes = this.#writes;
+    const value = (await this.reveal(ws, name)).toString('utf8');
+    if (writes === this.#writes) this.#current.set(key, value);
+    return value;
   }
 
   /**
@@ -105,6 +129,11 @@ export class Vault {
     if (version === null) throw notFound(name);
     const key = await this.#dataKey(ws);
     return Buffer.from(open(key, version.ciphertext, secretAad(ws, secret.id, version.version)));
+  }
+
+  #forget(ws: WorkspaceId, name: string): void {
+    this.#writes++;
+    this.#current.delete(`${ws}\0${name}`);
   }
 
   async #metadataOf(ws: WorkspaceId, name: string): Promise<SecretMetadata> {

@@ -10,10 +10,14 @@ import { CLI, initTestHome, runCli } from '../helpers/airlock.ts';
 function startServeProcess(
   home: string,
 ): Promise<{ port: number; output: () => string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--home', home, '--api', '127.0.0.1:0'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--home', home, '--api', '127.0.0.1:0', '--proxy', '127.0.0.1:0'],
+    {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {

@@ -132,7 +132,16 @@ test('the CLI reads the passphrase from stdin and refuses a wrong one', async ()
     assert.equal(init.code, 0, init.stderr);
     assert.equal(JSON.parse(init.stdout).rootKey, 'passphrase');
     const bad = await runCli(
-      ['serve', '--home', home, '--api', '127.0.0.1:0', '--passphrase-stdin'],
+      [
+        'serve',
+        '--home',
+        home,
+        '--api',
+        '127.0.0.1:0',
+        '--proxy',
+        '127.0.0.1:0',
+        '--passphrase-stdin',
+      ],
       { stdin: 'open barley\n' },
     );
     assert.equal(bad.code, 1);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../src/core/index.ts';
 import { type HomePaths, type InitRootKey, initHome, resolveHome } from '../../src/home/index.ts';
+import type { ProxyOptions } from '../../src/proxy/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -30,13 +31,19 @@ export async function initTestHome(rootKey: InitRootKey = { kind: 'file' }): Pro
   return { paths, ownerKey: result.ownerKey, cleanup };
 }
 
-/** Starts a server on the home with the API on an ephemeral port. */
-export function serveTestHome(paths: HomePaths, passphrase?: string): Promise<RunningServer> {
+/** Starts a server on the home with the API and the proxy on ephemeral ports. */
+export function serveTestHome(
+  paths: HomePaths,
+  passphrase?: string,
+  proxyOptions: ProxyOptions = {},
+): Promise<RunningServer> {
   return startServer({
     paths,
     clock: systemClock,
     version: 'test',
     api: '127.0.0.1:0',
+    proxy: '127.0.0.1:0',
+    proxyOptions,
     ...(passphrase === undefined ? {} : { passphrase }),
   });
 }

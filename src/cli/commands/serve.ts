@@ -3,21 +3,25 @@ import { readConfig, resolveHome } from '../../home/index.ts';
 import { startServer } from '../../server.ts';
 import { type Command, flag, str } from '../command.ts';
 import { readPassphrase } from '../passphrase.ts';
+import { PROXY_HELP, PROXY_OPTIONS, proxyOptionsFromFlags } from '../proxy-flags.ts';
 import { VERSION } from '../version.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Run the Airlock server: the admin API (TCP and the home socket) and the proxy.',
-  help: `serve [--api HOST:PORT] [--passphrase-stdin]
+  summary:
+    'Run the Airlock server: the credential-injecting proxy and the admin API (TCP and the home socket).',
+  help: `serve [--api HOST:PORT] [--proxy HOST:PORT] [--passphrase-stdin] [proxy options]
 
-  --api HOST:PORT      admin API listener (default 127.0.0.1:4781)
-  --passphrase-stdin   read the root key passphrase from stdin
-  --home DIR           the Airlock home (default: $AIRLOCK_HOME, else ~/.airlock)
-  -h, --help           show this help
+  --api HOST:PORT          admin API listener (default 127.0.0.1:4781)
+${PROXY_HELP}
+  --passphrase-stdin       read the root key passphrase from stdin
+  --home DIR               the Airlock home (default: $AIRLOCK_HOME, else ~/.airlock)
+  -h, --help               show this help
 
 Logs are JSON lines on stderr. Stop with Ctrl-C (SIGINT) or SIGTERM.`,
   options: {
     api: { type: 'string' },
+    ...PROXY_OPTIONS,
     'passphrase-stdin': { type: 'boolean' },
   },
   positionals: [0, 0],
@@ -30,7 +34,11 @@ Logs are JSON lines on stderr. Stop with Ctrl-C (SIGINT) or SIGTERM.`,
         ? await readPassphrase(io, flag(values, 'passphrase-stdin'), 'passphrase: ')
         : undefined;
     const api = str(values, 'api');
+    const proxy = str(values, 'proxy');
+    const proxyOptions = await proxyOptionsFromFlags(values);
     const server = await startServer({
+      proxyOptions,
+      ...(proxy === undefined ? {} : { proxy }),
       paths,
       clock: systemClock,
       version: VERSION,
@@ -41,7 +49,11 @@ Logs are JSON lines on stderr. Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       io.err(
         `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, ...fields })}\n`,
       );
-    log('listening', { api: `${server.api.host}:${server.api.port}`, socket: server.socket });
+    log('listening', {
+      api: `${server.api.host}:${server.api.port}`,
+      proxy: `${server.proxy.host}:${server.proxy.port}`,
+      socket: server.socket,
+    });
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

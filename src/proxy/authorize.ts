@@ -1,0 +1,100 @@
+import type { IncomingMessage } from 'node:http';
+import { AirlockError } from '../core/index.ts';
+import {
+  type Binding,
+  bindingsForDestination,
+  type HeaderEntry,
+  injectCredential,
+  type NormalizedPath,
+  normalizePath,
+  selectBinding,
+} from '../policy/index.ts';
+import type { ProxyContext, Trace } from './context.ts';
+import { rewriteRequestHeaders } from './headers.ts';
+import type { AgentPrincipal } from './types.ts';
+import type { Destination } from './upstream.ts';
+
+/** A request that policy allows: the binding whose credential it gets. */
+export interface Authorized {
+  readonly principal: AgentPrincipal;
+  readonly dest: Destination;
+  readonly binding: Binding;
+  readonly path: NormalizedPath;
+}
+
+/**
+ * Checks one request against the agent's current bindings (invariant 2):
+ * normalises the origin-form `target`, keeps the bindings for the
+ * destination that have not expired, and selects the one allowing `method`
+ * and the path. Throws `ERR_BAD_REQUEST` for a target that does not
+ * normalise, `ERR_DESTINATION_DENIED` when no binding covers the destination
+ * any more, `ERR_SCOPE_DENIED` when none allows the method and path.
+ */
+export function authorize(
+  ctx: ProxyContext,
+  trace: Trace,
+  principal: AgentPrincipal,
+  dest: Destination,
+  method: string,
+  target: string,
+): Authorized {
+  const path = normalizePath(target);
+  if (!path.ok) throw new AirlockError('ERR_BAD_REQUEST', path.reason);
+  trace.path = path.path;
+  trace.query = path.query;
+  const all = ctx.deps.bindings(principal);
+  const candidates = bindingsForDestination(
+    all,
+    dest.scheme,
+    dest.host,
+    dest.port,
+    ctx.deps.clock.now(),
+  );
+  if (candidates.length === 0) {
+    throw new AirlockError(
+      'ERR_DESTINATION_DENIED',
+      `no grant covers ${dest.scheme}://${dest.host}:${dest.port}`,
+    );
+  }
+  const binding = selectBinding(candidates, method, path);
+  if (binding === null) {
+    throw new AirlockError(
+      'ERR_SCOPE_DENIED',
+      `no grant allows this method and path on ${dest.scheme}://${dest.host}:${dest.port}`,
+    );
+  }
+  trace.binding = binding;
+  return { principal, dest, binding, path };
+}
+
+/** The request head to send upstream: method, origin-form path and raw headers. */
+export interface UpstreamHead {
+  readonly path: string;
+  readonly headers: string[];
+}
+
+/**
+ * Fetches the secret and builds the upstream request head: hop-by-hop
+ * headers dropped, every agent-supplied credential removed and the real one
+ * injected (`injectCredential`), the normalised path forwarded (what policy
+ * checked is what the upstream serves). The secret value lives only in the
+ * returned headers or path.
+ */
+export async function upstreamHead(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  ok: Authorized,
+  hostOverride: string | null,
+  websocket: boolean,
+): Promise<UpstreamHead> {
+  const entries: HeaderEntry[] = rewriteRequestHeaders(req.rawHeaders, {
+    host: hostOverride,
+    websocket,
+  });
+  const secret = await ctx.deps.secretValue(ok.principal.workspaceId, ok.binding.secretName);
+  const injected = injectCredential(ok.binding.auth, secret, entries, ok.path.query);
+  const headers: string[] = [];
+  for (const [name, value] of injected.headers) headers.push(name, value);
+  const path = injected.query === '' ? ok.path.path : `${ok.path.path}?${injected.query}`;
+  return { path, headers };
+}

@@ -1,0 +1,158 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AirlockError, type ErrorCode } from '../core/index.ts';
+import { type Authorized, upstreamHead } from './authorize.ts';
+import type { ProxyContext, Trace } from './context.ts';
+import { sendError, upstreamError } from './errors.ts';
+import { publishRequest, queryNames } from './events.ts';
+import { contentLength, rewriteResponseHeaders } from './headers.ts';
+
+/** True when the request carries a body to relay (a length above zero, or chunked). */
+export function hasBody(req: IncomingMessage): boolean {
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) return true;
+  const len = req.headers['content-length'];
+  return len !== undefined && len !== '0';
+}
+
+/**
+ * Refuses a request body whose declared length is over the limit before
+ * anything is read or forwarded. The limit is enforced again while streaming,
+ * since the declaration may be absent (chunked) or wrong.
+ */
+export function checkDeclaredLength(req: IncomingMessage, max: number): void {
+  const declared = contentLength(req.headers['content-length']);
+  if (declared !== null && declared > max) {
+    throw new AirlockError('ERR_PAYLOAD_TOO_LARGE', `request body is larger than ${max} bytes`);
+  }
+}
+
+/** The error for an upstream that went quiet for longer than `upstreamTimeoutMs`. */
+export function timeoutError(ok: Authorized): AirlockError {
+  return new AirlockError(
+    'ERR_UPSTREAM_TIMEOUT',
+    `upstream ${ok.dest.host}:${ok.dest.port} timed out`,
+  );
+}
+
+/**
+ * Forwards one authorised request with the credential injected, and streams
+ * the response back. Both directions are piped with back-pressure, never
+ * buffered; the body limits are counted while streaming. Redirects and
+ * every other status pass back untouched. Publishes exactly one
+ * `airlock:proxy:request` event when the exchange ends.
+ *
+ * Throws (before anything is sent upstream) for an oversized declared body
+ * or a secret that cannot be read or injected; the caller refuses the
+ * request. After the upstream request starts, failures are answered here
+ * (502/504 with the proxy's JSON error, or a reset once the response began).
+ */
+export async function forward(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ok: Authorized,
+  trace: Trace,
+  hostOverride: string | null,
+): Promise<void> {
+  const limits = ctx.options.limits;
+  checkDeclaredLength(req, limits.maxRequestBodyBytes);
+  const method = req.method ?? 'GET';
+  const head = await upstreamHead(ctx, req, ok, hostOverride, false);
+  const upstream = ctx.pool.request(ok.dest, method, head.path, head.headers);
+
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let status: number | null = null;
+  let done = false;
+  const finish = (code: ErrorCode | null): void => {
+    if (done) return;
+    done = true;
+    publishRequest(() => ({
+      agentId: ok.principal.agentId,
+      agentName: ok.principal.agentName,
+      workspaceId: ok.principal.workspaceId,
+      service: ok.binding.serviceName,
+      secretName: ok.binding.secretName,
+      scheme: ok.dest.scheme,
+      host: ok.dest.host,
+      port: ok.dest.port,
+      method,
+      path: ok.path.path,
+      queryNames: queryNames(ok.path.query),
+      durationMs: performance.now() - trace.started,
+      status,
+      bytesIn,
+      bytesOut,
+      error: code,
+      upgrade: false,
+    }));
+  };
+  const fail = (err: unknown): void => {
+    if (done) return;
+    const e = upstreamError(err, ok.dest.host, ok.dest.port);
+    finish(e.code);
+    upstream.destroy();
+    // The request body may be unread: the connection cannot be reused.
+    sendError(res, e, true);
+  };
+
+  upstream.on('timeout', () => upstream.destroy(timeoutError(ok)));
+  upstream.on('error', fail);
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      finish(null);
+      upstream.destroy();
+    }
+  });
+
+  upstream.on('response', (ures) => {
+    status = ures.statusCode ?? 502;
+    const declared = Number(ures.headers['content-length'] ?? 0);
+    if (declared > limits.maxResponseBodyBytes) {
+      ures.destroy();
+      fail(tooLarge(limits.maxResponseBodyBytes));
+      return;
+    }
+    res.writeHead(status, ures.statusMessage, rewriteResponseHeaders(ures.rawHeaders, false));
+    // Streams (SSE, chunked) reach the agent as soon as the upstream answers.
+    if (ures.headers['content-length'] === undefined) res.flushHeaders();
+    ures.on('data', (chunk: Buffer) => {
+      bytesOut += chunk.length;
+      if (bytesOut > limits.maxResponseBodyBytes)
+        ures.destroy(tooLarge(limits.maxResponseBodyBytes));
+    });
+    // pipe, not pipeline: pipeline's AbortController costs a DOMException per request.
+    ures.once('error', (err: unknown) => {
+      res.destroy();
+      finish(upstreamError(err, ok.dest.host, ok.dest.port).code);
+    });
+    res.once('finish', () => finish(null));
+    ures.pipe(res);
+  });
+
+  if (!hasBody(req)) {
+    upstream.end();
+    return;
+  }
+  req.on('data', (chunk: Buffer) => {
+    bytesIn += chunk.length;
+    if (bytesIn > limits.maxRequestBodyBytes && !done) {
+      req.unpipe(upstream);
+      const e = new AirlockError(
+        'ERR_PAYLOAD_TOO_LARGE',
+        `request body is larger than ${limits.maxRequestBodyBytes} bytes`,
+      );
+      finish(e.code);
+      upstream.destroy();
+      sendError(res, e, true);
+    }
+  });
+  req.pipe(upstream);
+}
+
+function tooLarge(max: number): AirlockError {
+  return new AirlockError(
+    'ERR_UPSTREAM_RESPONSE_TOO_LARGE',
+    `upstream response is larger than ${max} bytes`,
+  );
+}

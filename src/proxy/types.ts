@@ -1,0 +1,137 @@
+import type { SecureContext } from 'node:tls';
+import type { AgentId, Clock, ErrorCode, WorkspaceId } from '../core/index.ts';
+import type { Binding } from '../policy/types.ts';
+
+/** Who is speaking through the proxy: the agent its key (or token) authenticates as. */
+export interface AgentPrincipal {
+  readonly agentId: AgentId;
+  readonly agentName: string;
+  readonly workspaceId: WorkspaceId;
+}
+
+/** One `curl --resolve`-style override: `host:port` dials `address` instead of asking DNS. */
+export interface ResolveOverride {
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+}
+
+/**
+ * Size limits and timeouts. Every field has a safe default in
+ * `DEFAULT_PROXY_LIMITS`; the proxy enforces each while streaming.
+ */
+export interface ProxyLimits {
+  /** Largest request body forwarded upstream; counted while streaming, larger → 413. */
+  readonly maxRequestBodyBytes: number;
+  /** Largest response body relayed to the agent; counted while streaming, larger → abort. */
+  readonly maxResponseBodyBytes: number;
+  /** Largest request head (request line plus headers); larger → 431. */
+  readonly maxHeaderBytes: number;
+  /** Time allowed for a client to send a complete request head, from connection or the first byte; exceeded → 408. */
+  readonly headersTimeoutMs: number;
+  /**
+   * A keep-alive connection with no request, a blind tunnel, a WebSocket or
+   * a pooled upstream connection with no traffic for this long is closed.
+   */
+  readonly idleTimeoutMs: number;
+  /**
+   * Longest silence allowed from the upstream socket during an exchange
+   * (connecting, before the response head, or between body chunks);
+   * exceeded → 504 `ERR_UPSTREAM_TIMEOUT`, or an abort once the response began.
+   */
+  readonly upstreamTimeoutMs: number;
+}
+
+/** What the proxy does with a `CONNECT` that no binding of the agent matches. */
+export type EgressMode = 'deny' | 'tunnel';
+
+/**
+ * Proxy configuration as given by the composition root. Every field is
+ * optional; `resolveProxyOptions` fills in the safe defaults.
+ */
+export interface ProxyOptions {
+  /** `deny` (default): unbound destinations get 403; `tunnel`: a blind TCP pass-through. */
+  readonly egress?: EgressMode;
+  /** Host patterns (`example.com`, `*.example.com`, optionally `:port`) that may be blind-tunnelled even when `egress` is `deny`. */
+  readonly egressAllow?: readonly string[];
+  /** Host names or CIDRs whose private/loopback addresses the SSRF guard lets through. */
+  readonly allowPrivate?: readonly string[];
+  /** Fixed name resolution (for tests and split-horizon setups), checked by the SSRF guard like DNS answers. */
+  readonly resolve?: readonly ResolveOverride[];
+  /** Extra PEM roots trusted for upstream TLS, in addition to `tls.rootCertificates`. */
+  readonly upstreamCa?: readonly string[];
+  readonly limits?: Partial<ProxyLimits>;
+}
+
+/**
+ * What the proxy needs from the rest of Airlock. All lookups are in-memory
+ * snapshots, so calling them on every request costs little.
+ */
+export interface ProxyDeps {
+  /** Maps a presented agent key to its principal, or null. Re-called for every request in a tunnel, so revocation is prompt (invariant 4). */
+  authenticate(key: string): AgentPrincipal | null;
+  /** The agent's current bindings. */
+  bindings(principal: AgentPrincipal): readonly Binding[];
+  /** The real value of a secret. Never logged, never put in an event or error. */
+  secretValue(workspaceId: WorkspaceId, secretName: string): Promise<string>;
+  /** A TLS server context for a leaf certificate of `host` (`LeafCache.secureContextFor`). */
+  leafContext(host: string): Promise<SecureContext>;
+  clock: Clock;
+  options: ProxyOptions;
+}
+
+/** A running (or not yet listening) proxy. */
+export interface ProxyServer {
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  listen(host: string, port: number): Promise<{ host: string; port: number }>;
+  /** Stops listening and closes every open connection and tunnel, and the upstream pools. */
+  close(): Promise<void>;
+}
+
+/** The fields every proxy event carries. Never a secret value, key or query value. */
+interface ProxyEventBase {
+  readonly agentId: AgentId | null;
+  readonly agentName: string | null;
+  readonly workspaceId: WorkspaceId | null;
+  /** Service (binding) name, when one was selected. */
+  readonly service: string | null;
+  /** Name of the injected (or refused) secret, when a binding was selected. */
+  readonly secretName: string | null;
+  /** `https` for `CONNECT` tunnels, `http` for absolute-form requests. */
+  readonly scheme: 'https' | 'http';
+  readonly host: string;
+  readonly port: number;
+  /** `CONNECT` for refusals at the tunnel, else the request method. */
+  readonly method: string;
+  /** Normalised path without the query, or null when there is none (`CONNECT`). */
+  readonly path: string | null;
+  /** Names of the query parameters, in order; values are never reported. */
+  readonly queryNames: readonly string[];
+  readonly durationMs: number;
+}
+
+/**
+ * Published on `airlock:proxy:request` for each request that was forwarded
+ * with a credential, once it has finished (or failed upstream).
+ */
+export interface ProxyRequestEvent extends ProxyEventBase {
+  readonly service: string;
+  readonly secretName: string;
+  /** Upstream status, or null when the upstream never answered. */
+  readonly status: number | null;
+  /** Request body bytes sent upstream. */
+  readonly bytesIn: number;
+  /** Response body bytes relayed back to the agent. */
+  readonly bytesOut: number;
+  /** Set when the exchange failed after the credential was injected (unreachable, TLS, timeout, too large). */
+  readonly error: ErrorCode | null;
+  /** True for a WebSocket upgrade; byte counts then cover only the handshake. */
+  readonly upgrade: boolean;
+}
+
+/** Published on `airlock:proxy:denied` for each refusal; nothing was forwarded with a credential. */
+export interface ProxyDeniedEvent extends ProxyEventBase {
+  readonly code: ErrorCode;
+  /** HTTP status sent to the agent, or null when the connection was closed without one (SNI mismatch). */
+  readonly status: number | null;
+}
