@@ -321,3 +321,24 @@ test('every command has --help', async () => {
     assert.match(r.stdout, /Usage: airlock/, c.join(' '));
   }
 });
+
+test('the CLI reaches a remote server with $AIRLOCK_API and $AIRLOCK_API_KEY, under that key’s role', async () => {
+  const env = { AIRLOCK_API: `http://127.0.0.1:${server.api.port}`, AIRLOCK_API_KEY: auditor };
+  const listed = await runCli(['secret', 'list', '--json'], { env });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.ok((JSON.parse(listed.stdout) as { name: string }[]).some((s) => s.name === 'KEEP'));
+  const denied = await runCli(['secret', 'set', 'REMOTE'], { env, stdin: 'v' });
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /ERR_FORBIDDEN/);
+  const noKey = await runCli(['secret', 'list', '--api', `http://127.0.0.1:${server.api.port}`]);
+  assert.equal(noKey.code, 1);
+  assert.match(noKey.stderr, /ERR_UNAUTHENTICATED/);
+  const inUrl = await runCli([
+    'secret',
+    'list',
+    '--api',
+    `http://u:${auditor}@127.0.0.1:${server.api.port}`,
+  ]);
+  assert.equal(inUrl.code, 1);
+  assert.ok(!inUrl.stderr.includes(auditor), 'a key put in the URL is never echoed');
+});
