@@ -27,7 +27,14 @@ export type Action =
   | 'grant:write'
   | 'ca:read'
   | 'ca:write'
-  | 'audit:read';
+  | 'provider:write'
+  | 'audit:read'
+  /** Prune the audit trail: owner and admin only. */
+  | 'audit:write'
+  /** Start tasks, exchange and revoke task tokens: owner, admin and operator. */
+  | 'token:write'
+  /** Rotate the token-signing key: owner and admin only. */
+  | 'signing-key:write';
 
 const READ_METADATA: readonly Action[] = [
   'status:read',
@@ -38,35 +45,38 @@ const READ_METADATA: readonly Action[] = [
   'ca:read',
 ];
 
+/** What `owner` and `admin` may do: everything. */
+const ADMINISTER: readonly Action[] = [
+  ...READ_METADATA,
+  'secret:write',
+  'apikey:read',
+  'apikey:write',
+  'agent:write',
+  'service:write',
+  'grant:write',
+  'ca:write',
+  'audit:read',
+  'audit:write',
+  'token:write',
+  'signing-key:write',
+];
+
 /**
  * The role table (DESIGN, "Principals and tokens"), as data: `operator`
  * manages agents, services and grants but never secret values; `auditor`
  * reads metadata and the audit log and changes nothing.
  */
 const PERMISSIONS: Readonly<Record<Role, ReadonlySet<Action>>> = {
-  owner: new Set<Action>([
+  // An exec provider runs a program as the server's user: only the owner declares one.
+  owner: new Set<Action>([...ADMINISTER, 'provider:write']),
+  admin: new Set<Action>(ADMINISTER),
+  operator: new Set<Action>([
     ...READ_METADATA,
-    'secret:write',
-    'apikey:read',
-    'apikey:write',
     'agent:write',
     'service:write',
     'grant:write',
-    'ca:write',
-    'audit:read',
+    'token:write',
   ]),
-  admin: new Set<Action>([
-    ...READ_METADATA,
-    'secret:write',
-    'apikey:read',
-    'apikey:write',
-    'agent:write',
-    'service:write',
-    'grant:write',
-    'ca:write',
-    'audit:read',
-  ]),
-  operator: new Set<Action>([...READ_METADATA, 'agent:write', 'service:write', 'grant:write']),
   auditor: new Set<Action>([...READ_METADATA, 'audit:read']),
 };
 

@@ -11,5 +11,5 @@ export {
 } from './config.ts';
 export { type InitResult, type InitRootKey, initHome } from './init.ts';
 export { loadCaSet, loadInstanceKey, saveCaSet } from './instance.ts';
-export { type NewRootKey, rotateRootKey } from './rotate.ts';
+export { rotateRootKey } from './rotate.ts';
 export { type UnlockedHome, unlockHome } from './unlock.ts';

@@ -9,6 +9,7 @@ import {
   sha256Hex,
 } from '../crypto/index.ts';
 import { openSqliteStore } from '../store/index.ts';
+import { newSigningKeySet, saveSigningKeys } from '../tokens/index.ts';
 import { newWrappedDataKey } from '../vault/index.ts';
 import {
   DEFAULT_API,
@@ -26,6 +27,22 @@ export type InitRootKey =
   | { readonly kind: 'passphrase'; readonly passphrase: string; readonly N?: number }
   | { readonly kind: 'command'; readonly command: string; readonly args: readonly string[] };
 
+/** The `createRootKey` options for a choice; a new key file goes to `keyFile`. */
+export function rootKeyOptions(choice: InitRootKey, keyFile: string): CreateRootKeyOptions {
+  switch (choice.kind) {
+    case 'file':
+      return { kind: 'file', path: keyFile };
+    case 'passphrase':
+      return {
+        kind: 'passphrase',
+        passphrase: choice.passphrase,
+        ...(choice.N === undefined ? {} : { N: choice.N }),
+      };
+    case 'command':
+      return { kind: 'command', command: choice.command, args: choice.args };
+  }
+}
+
 export interface InitResult {
   readonly config: HomeConfig;
   /** The owner API key. Shown once; only its hash is kept. */
@@ -35,8 +52,9 @@ export interface InitResult {
 
 /**
  * Creates a home: the directory (0700), the root key, the SQLite store with
- * the `default` workspace, its data key, the instance key, the CA, and the
- * owner API key. `config.json` is written last, so a home without it is an
+ * the `default` workspace, its data key, the instance key, the CA, the
+ * token-signing key (Ed25519, sealed under the instance key), and the owner
+ * API key. `config.json` is written last, so a home without it is an
  * unfinished init; on any failure everything this call created is removed.
  */
 export async function initHome(
@@ -47,16 +65,7 @@ export async function initHome(
   await prepareDirectory(paths.home);
   const created: string[] = [];
   try {
-    const keyOptions: CreateRootKeyOptions =
-      rootKey.kind === 'file'
-        ? { kind: 'file', path: paths.rootKeyFile }
-        : rootKey.kind === 'passphrase'
-          ? {
-              kind: 'passphrase',
-              passphrase: rootKey.passphrase,
-              ...(rootKey.N === undefined ? {} : { N: rootKey.N }),
-            }
-          : { kind: 'command', command: rootKey.command, args: rootKey.args };
+    const keyOptions = rootKeyOptions(rootKey, paths.rootKeyFile);
     if (rootKey.kind === 'file') created.push(paths.rootKeyFile);
     const root = await createRootKey(keyOptions);
     created.push(paths.store, `${paths.store}-wal`, `${paths.store}-shm`);
@@ -85,6 +94,7 @@ export async function initHome(
         });
         const instanceKey = await createInstanceKey(tx, root.key);
         await saveCaSet(tx, instanceKey, { current: ca, previous: [] });
+        await saveSigningKeys(tx, instanceKey, newSigningKeySet(now));
         await writeRootKeyId(tx, rootKeyId(root.verifier));
       });
     } finally {

@@ -1,20 +1,10 @@
 import { dirname, join } from 'node:path';
-import {
-  type CreateRootKeyOptions,
-  createRootKey,
-  unwrapDataKey,
-  wrapDataKey,
-} from '../crypto/index.ts';
+import { createRootKey, unwrapDataKey, wrapDataKey } from '../crypto/index.ts';
 import type { HomeConfig, HomePaths } from './config.ts';
 import { writeConfig } from './config.ts';
+import { type InitRootKey, rootKeyOptions } from './init.ts';
 import { rewrapInstanceKey, rootKeyId, writeRootKeyId } from './instance.ts';
 import { removeKeyFile, unlockHome } from './unlock.ts';
-
-/** The new root key for `airlock key rotate`. */
-export type NewRootKey =
-  | { readonly kind: 'file' }
-  | { readonly kind: 'passphrase'; readonly passphrase: string; readonly N?: number }
-  | { readonly kind: 'command'; readonly command: string; readonly args: readonly string[] };
 
 /**
  * Replaces the root key: re-wraps every workspace data key and the instance
@@ -25,23 +15,12 @@ export type NewRootKey =
 export async function rotateRootKey(
   paths: HomePaths,
   current: { passphrase?: string },
-  next: NewRootKey,
+  next: InitRootKey,
 ): Promise<{ workspaces: number; config: HomeConfig }> {
   const { config, rootKey, store } = await unlockHome(paths, current);
   try {
-    const options: CreateRootKeyOptions =
-      next.kind === 'file'
-        ? {
-            kind: 'file',
-            path: join(dirname(paths.rootKeyFile), `root-${Date.now().toString(36)}.key`),
-          }
-        : next.kind === 'passphrase'
-          ? {
-              kind: 'passphrase',
-              passphrase: next.passphrase,
-              ...(next.N === undefined ? {} : { N: next.N }),
-            }
-          : { kind: 'command', command: next.command, args: next.args };
+    const keyFile = join(dirname(paths.rootKeyFile), `root-${Date.now().toString(36)}.key`);
+    const options = rootKeyOptions(next, keyFile);
     const fresh = await createRootKey(options);
     const pending = { source: fresh.source, verifier: fresh.verifier };
     await writeConfig(paths, { ...config, pendingRootKey: pending });

@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { systemClock, type WorkspaceId } from '../../src/core/index.ts';
-import { unlockHome } from '../../src/home/index.ts';
-import { DEFAULT_MAX_SECRET_BYTES, Vault } from '../../src/vault/index.ts';
-import { initTestHome } from '../helpers/airlock.ts';
+import { initTestHome, openVault } from '../helpers/airlock.ts';
 
 const LOOP = join(import.meta.dirname, '..', 'fixtures', 'rotate-loop.ts');
 
@@ -13,15 +10,9 @@ test('SIGKILL during rotations loses no completed version and leaves the store r
   const home = await initTestHome();
   try {
     {
-      const { rootKey, store } = await unlockHome(home.paths, {});
-      const ws = (await store.getWorkspaceByName('default'))?.id as WorkspaceId;
-      await new Vault({
-        store,
-        rootKey,
-        clock: systemClock,
-        maxSecretBytes: DEFAULT_MAX_SECRET_BYTES,
-      }).create(ws, 'LOOP', 'value-0');
-      await store.close();
+      const { vault, ws, close } = await openVault(home.paths);
+      await vault.create(ws, 'LOOP', 'value-0');
+      await close();
     }
     const child = spawn(process.execPath, [LOOP, home.paths.home], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,15 +47,8 @@ test('SIGKILL during rotations loses no completed version and leaves the store r
     });
     assert.ok(reported >= 40, 'the child completed rotations before it was killed');
 
-    const { rootKey, store } = await unlockHome(home.paths, {});
+    const { vault, ws, store, close } = await openVault(home.paths);
     try {
-      const ws = (await store.getWorkspaceByName('default'))?.id as WorkspaceId;
-      const vault = new Vault({
-        store,
-        rootKey,
-        clock: systemClock,
-        maxSecretBytes: DEFAULT_MAX_SECRET_BYTES,
-      });
       const meta = await vault.get(ws, 'LOOP');
       assert.ok(
         meta.currentVersion >= reportedVersion,
@@ -79,7 +63,7 @@ test('SIGKILL during rotations loses no completed version and leaves the store r
         meta.currentVersion,
         'the current version holds the value written for it',
       );
-      // Every earlier version still decrypts: nothing half-written.
+      // Every version a rotation reported is still there: nothing half-written.
       const secret = await store.getSecretByName(ws, 'LOOP');
       assert.ok(secret !== null);
       for (let v = 1; v <= meta.currentVersion; v++) {
@@ -89,7 +73,7 @@ test('SIGKILL during rotations loses no completed version and leaves the store r
         );
       }
     } finally {
-      await store.close();
+      await close();
     }
   } finally {
     await home.cleanup();

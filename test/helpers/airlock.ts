@@ -1,11 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../src/core/index.ts';
-import { type HomePaths, type InitRootKey, initHome, resolveHome } from '../../src/home/index.ts';
+import { systemClock, type WorkspaceId } from '../../src/core/index.ts';
+import {
+  type HomePaths,
+  type InitRootKey,
+  initHome,
+  resolveHome,
+  unlockHome,
+} from '../../src/home/index.ts';
 import type { ProxyOptions } from '../../src/proxy/index.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import type { Store } from '../../src/store/index.ts';
+import { DEFAULT_MAX_SECRET_BYTES, Vault } from '../../src/vault/index.ts';
+import { type ChildResult, runChild } from './child.ts';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
@@ -48,33 +56,16 @@ export function serveTestHome(
   });
 }
 
-export interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type CliResult = ChildResult;
 
 /** Runs the CLI as a child process on this Node (24), with an explicit environment. */
 export function runCli(
   args: readonly string[],
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
+  return runChild(process.execPath, [CLI, ...args], {
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.stdin === undefined ? {} : { input: options.stdin }),
   });
 }
 
@@ -108,4 +99,29 @@ export function errorCode(body: Record<string, unknown>): unknown {
   return typeof error === 'object' && error !== null
     ? (error as Record<string, unknown>).code
     : undefined;
+}
+
+/** The home's vault and default workspace, opened in-process (no server); `close` closes the store. */
+export async function openVault(
+  paths: HomePaths,
+  passphrase?: string,
+): Promise<{
+  vault: Vault;
+  ws: WorkspaceId;
+  store: Store;
+  rootKey: Uint8Array;
+  close: () => Promise<void>;
+}> {
+  const { rootKey, store } = await unlockHome(
+    paths,
+    passphrase === undefined ? {} : { passphrase },
+  );
+  const ws = (await store.getWorkspaceByName('default'))?.id as WorkspaceId;
+  const vault = new Vault({
+    store,
+    rootKey,
+    clock: systemClock,
+    maxSecretBytes: DEFAULT_MAX_SECRET_BYTES,
+  });
+  return { vault, ws, store, rootKey, close: () => store.close() };
 }
