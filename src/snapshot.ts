@@ -13,6 +13,7 @@ import type { Store } from './store/index.ts';
 export class PolicySnapshot {
   #agents = new Map<string, AgentPrincipal>();
   #bindings = new Map<AgentId, readonly Binding[]>();
+  #byId = new Map<AgentId, AgentPrincipal>();
   readonly #store: Store;
 
   constructor(store: Store) {
@@ -23,17 +24,20 @@ export class PolicySnapshot {
   async refresh(): Promise<void> {
     const agents = new Map<string, AgentPrincipal>();
     const bindings = new Map<AgentId, Binding[]>();
+    const byId = new Map<AgentId, AgentPrincipal>();
     for (const ws of await this.#store.listWorkspaces()) {
       const services = new Map((await this.#store.listServices(ws.id)).map((s) => [s.id, s]));
       const live = new Set<AgentId>();
       for (const a of await this.#store.listAgents(ws.id)) {
         if (a.revokedAt !== null) continue;
         live.add(a.id);
-        agents.set(a.keyHash, {
+        const principal: AgentPrincipal = {
           agentId: a.id,
           agentName: a.name,
           workspaceId: ws.id as WorkspaceId,
-        });
+        };
+        agents.set(a.keyHash, principal);
+        byId.set(a.id, principal);
         bindings.set(a.id, []);
       }
       for (const g of await this.#store.listGrants(ws.id)) {
@@ -49,11 +53,17 @@ export class PolicySnapshot {
     }
     this.#agents = agents;
     this.#bindings = bindings;
+    this.#byId = byId;
   }
 
   /** The principal for an agent key, or null when unknown or revoked. */
   authenticate(key: string): AgentPrincipal | null {
     return this.#agents.get(sha256Hex(key)) ?? null;
+  }
+
+  /** The live (unrevoked) agent with this id, or null: how a task token's `sub` finds its agent. */
+  agent(id: AgentId): AgentPrincipal | null {
+    return this.#byId.get(id) ?? null;
   }
 
   /** The agent's bindings (expiry is checked by the proxy against its clock). */

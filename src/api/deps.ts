@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/index.ts';
 import type { Clock, WorkspaceId } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Vault } from '../vault/index.ts';
@@ -23,4 +24,15 @@ export interface ApiDeps {
   readonly onPolicyChange: () => Promise<void>;
   /** Called after `ca rotate` commits, so the proxy issues leaves from the new CA. */
   readonly onCaChange: () => Promise<void>;
+  /**
+   * The unauthenticated `GET /healthz` body: `{ status: 'ok' }` by default;
+   * `degraded` (still 200: the server serves) names the failing secret sources by code.
+   */
+  readonly health?: () => Record<string, unknown>;
+  /**
+   * The audit trail. When set, every successful change made through the API
+   * and every refused authentication is recorded, and awaited before the
+   * API answers.
+   */
+  readonly audit?: AuditLog;
 }

@@ -8,9 +8,14 @@ export const MAX_BODY_BYTES = 512 * 1024;
 export function statusOf(code: ErrorCode): number {
   switch (code) {
     case 'ERR_UNAUTHENTICATED':
+    case 'ERR_TOKEN_INVALID':
+    case 'ERR_TOKEN_EXPIRED':
+    case 'ERR_TOKEN_REVOKED':
       return 401;
     case 'ERR_FORBIDDEN':
     case 'ERR_SECRET_ON_ARGV':
+    case 'ERR_SCOPE_EXCEEDS_GRANT':
+    case 'ERR_SCOPE_EXCEEDS_PARENT':
       return 403;
     case 'ERR_NOT_FOUND':
     case 'ERR_ROUTE_NOT_FOUND':
@@ -28,8 +33,14 @@ export function statusOf(code: ErrorCode): number {
     case 'ERR_INVALID_NAME':
     case 'ERR_INVALID_ARGUMENT':
     case 'ERR_MALFORMED_JSON':
+    case 'ERR_INVALID_SCOPE':
+    case 'ERR_DELEGATION_TOO_DEEP':
+    case 'ERR_UNSUPPORTED_GRANT_TYPE':
+    case 'ERR_APPLY_INVALID':
+    case 'ERR_PROVIDER_UNKNOWN':
       return 400;
     case 'ERR_AUDIT_UNAVAILABLE':
+    case 'ERR_SECRET_UNAVAILABLE':
       return 503;
     default:
       return 500;

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AirlockError } from '../core/index.ts';
+import { recordAuthFailure, recordChange } from './audit-changes.ts';
 import { type AdminPrincipal, authenticate, authorize } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { sendError, sendJson } from './http.ts';
@@ -33,16 +35,34 @@ export function createApiHandler(
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://airlock.invalid');
       if (url.pathname === '/healthz' && req.method === 'GET') {
-        sendJson(res, 200, { status: 'ok' });
+        sendJson(res, 200, deps.health?.() ?? { status: 'ok' });
         return;
       }
       const { route, params } = router.match(req.method ?? '', url.pathname);
-      const principal: AdminPrincipal =
-        transport === 'socket'
-          ? { role: 'owner', workspaceId: deps.defaultWorkspace, keyId: null }
-          : await authenticate(req, deps.store);
-      authorize(principal, route.action);
+      const audit = deps.audit;
+      let principal: AdminPrincipal | null = null;
+      try {
+        principal =
+          transport === 'socket'
+            ? { role: 'owner', workspaceId: deps.defaultWorkspace, keyId: null }
+            : await authenticate(req, deps.store);
+        authorize(principal, route.action);
+      } catch (err) {
+        // A refused call is on record even though it changed nothing; the
+        // refusal stands whether or not the record could be written.
+        if (
+          audit !== undefined &&
+          err instanceof AirlockError &&
+          (err.code === 'ERR_UNAUTHENTICATED' || err.code === 'ERR_FORBIDDEN')
+        ) {
+          await recordAuthFailure(audit, req, err.code, principal).catch(() => {});
+        }
+        throw err;
+      }
       const [status, body] = await route.handle({ req, res, principal, params });
+      if (audit !== undefined && route.method !== 'GET') {
+        await recordChange(audit, { route, params, principal, via: transport, status, body });
+      }
       sendJson(res, status, body);
     })().catch((err: unknown) => sendError(res, err));
   };

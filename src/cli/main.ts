@@ -1,20 +1,44 @@
 #!/usr/bin/env node
 import { AirlockError, isAirlockError } from '../core/index.ts';
 import { type Command, type CommandGroup, runCommand } from './command.ts';
+import { accessReviewCommand } from './commands/access-review.ts';
 import { agentGroup } from './commands/agent.ts';
 import { apikeyGroup } from './commands/apikey.ts';
+import { applyCommand } from './commands/apply.ts';
+import { auditGroup } from './commands/audit.ts';
 import { caGroup } from './commands/ca.ts';
+import { envCommand } from './commands/env.ts';
+import { exportCommand } from './commands/export.ts';
 import { grantGroup } from './commands/grant.ts';
+import { importGroup } from './commands/import.ts';
 import { initCommand } from './commands/init.ts';
 import { keyGroup } from './commands/key.ts';
+import { providerGroup } from './commands/provider.ts';
+import { reloadCommand } from './commands/reload.ts';
+import { revokeCommand } from './commands/revoke.ts';
+import { runAgentCommand } from './commands/run.ts';
+import { scanCommand } from './commands/scan.ts';
 import { secretGroup } from './commands/secret.ts';
 import { serveCommand } from './commands/serve.ts';
 import { serviceGroup } from './commands/service.ts';
 import { statusCommand } from './commands/status.ts';
+import { taskGroup } from './commands/task.ts';
 import { type CliIo, processIo } from './io.ts';
 import { VERSION } from './version.ts';
 
-const COMMANDS: readonly Command[] = [initCommand, serveCommand, statusCommand];
+const COMMANDS: readonly Command[] = [
+  initCommand,
+  serveCommand,
+  statusCommand,
+  revokeCommand,
+  reloadCommand,
+  scanCommand,
+  applyCommand,
+  exportCommand,
+  accessReviewCommand,
+  runAgentCommand,
+  envCommand,
+];
 const GROUPS: readonly CommandGroup[] = [
   secretGroup,
   agentGroup,
@@ -23,6 +47,10 @@ const GROUPS: readonly CommandGroup[] = [
   caGroup,
   apikeyGroup,
   keyGroup,
+  taskGroup,
+  providerGroup,
+  importGroup,
+  auditGroup,
 ];
 
 function usage(): string {

@@ -1,5 +1,5 @@
 import { matchHost } from './host.ts';
-import { matchPath, parsePathPattern } from './path-pattern.ts';
+import { matchPath, type PathPattern, parsePathPattern } from './path-pattern.ts';
 import type { Binding } from './types.ts';
 
 /**
@@ -23,18 +23,39 @@ export function bindingsForDestination(
   );
 }
 
+/**
+ * Parsed path sets, keyed by the pattern list they were parsed from.
+ * Bindings are built when policy changes, not per request, so each list is
+ * parsed once and every request after that only matches (the way jose keeps
+ * imported keys in a WeakMap). A pattern that no longer parses is kept as
+ * null and matches nothing. Entries go with their bindings.
+ */
+const compiled = new WeakMap<readonly string[], readonly (PathPattern | null)[]>();
+
+function compile(set: readonly string[]): readonly (PathPattern | null)[] {
+  let patterns = compiled.get(set);
+  if (patterns === undefined) {
+    patterns = set.map((p) => {
+      try {
+        return parsePathPattern(p);
+      } catch {
+        return null;
+      }
+    });
+    compiled.set(set, patterns);
+  }
+  return patterns;
+}
+
 /** True when some pattern of `set` matches. A pattern that no longer parses matches nothing. */
 function setAllows(
   set: readonly string[],
   path: { readonly segments: readonly string[] },
 ): boolean {
-  return set.some((p) => {
-    try {
-      return matchPath(parsePathPattern(p), path);
-    } catch {
-      return false;
-    }
-  });
+  for (const pattern of compile(set)) {
+    if (pattern !== null && matchPath(pattern, path)) return true;
+  }
+  return false;
 }
 
 /**
@@ -50,7 +71,14 @@ export function selectBinding(
 ): Binding | null {
   for (const b of candidates) {
     if (b.methods !== null && !b.methods.includes(method)) continue;
-    if (b.pathSets.every((set) => setAllows(set, normalizedPath))) return b;
+    let allowed = true;
+    for (const set of b.pathSets) {
+      if (!setAllows(set, normalizedPath)) {
+        allowed = false;
+        break;
+      }
+    }
+    if (allowed) return b;
   }
   return null;
 }

@@ -33,5 +33,22 @@ export {
   parsePathPattern,
   patternContains,
 } from './path-pattern.ts';
+export {
+  formatScope,
+  formatScopeEntry,
+  intersectScope,
+  MAX_SCOPE_ENTRIES,
+  parseScope,
+  parseScopeEntry,
+  requireScopeWithin,
+  type Scope,
+  type ScopeEntry,
+  type ScopeRequest,
+  scopeAllows,
+  scopeBindings,
+  scopeContains,
+  scopeFromBindings,
+} from './scope.ts';
+export { intersectPatterns, unionCovers } from './scope-paths.ts';
 export { parseAuthScheme, parsePathPatterns, parseServiceSpec } from './service.ts';
 export type { AuthScheme, Binding, HostPattern, ServiceSpec } from './types.ts';

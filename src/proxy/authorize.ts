@@ -11,6 +11,7 @@ import {
 } from '../policy/index.ts';
 import type { ProxyContext, Trace } from './context.ts';
 import { rewriteRequestHeaders } from './headers.ts';
+import { RequestPlaceholders } from './placeholders.ts';
 import type { AgentPrincipal } from './types.ts';
 import type { Destination } from './upstream.ts';
 
@@ -75,10 +76,12 @@ export interface UpstreamHead {
 
 /**
  * Fetches the secret and builds the upstream request head: hop-by-hop
- * headers dropped, every agent-supplied credential removed and the real one
- * injected (`injectCredential`), the normalised path forwarded (what policy
- * checked is what the upstream serves). The secret value lives only in the
- * returned headers or path.
+ * headers dropped, placeholders in header values, path and query
+ * substituted (or the request refused, `RequestPlaceholders`), every
+ * agent-supplied credential removed and the real one injected
+ * (`injectCredential`), the normalised path forwarded (what policy checked
+ * is what the upstream serves). The secret value lives only in the returned
+ * headers or path.
  */
 export async function upstreamHead(
   ctx: ProxyContext,
@@ -86,15 +89,18 @@ export async function upstreamHead(
   ok: Authorized,
   hostOverride: string | null,
   websocket: boolean,
+  placeholders: RequestPlaceholders = new RequestPlaceholders(ctx, ok, req.method ?? 'GET'),
 ): Promise<UpstreamHead> {
   const entries: HeaderEntry[] = rewriteRequestHeaders(req.rawHeaders, {
     host: hostOverride,
     websocket,
   });
+  // Placeholders first: one in the controlled header is then replaced by the injection.
+  const sub = await placeholders.head(entries, ok.path.path, ok.path.query);
   const secret = await ctx.deps.secretValue(ok.principal.workspaceId, ok.binding.secretName);
-  const injected = injectCredential(ok.binding.auth, secret, entries, ok.path.query);
+  const injected = injectCredential(ok.binding.auth, secret, sub.headers, sub.query);
   const headers: string[] = [];
   for (const [name, value] of injected.headers) headers.push(name, value);
-  const path = injected.query === '' ? ok.path.path : `${ok.path.path}?${injected.query}`;
+  const path = injected.query === '' ? sub.path : `${sub.path}?${injected.query}`;
   return { path, headers };
 }

@@ -4,6 +4,7 @@ import type { AirlockError } from '../core/index.ts';
 import type { Binding } from '../policy/index.ts';
 import { publishDenied, queryNames } from './events.ts';
 import type { ResolvedProxyOptions } from './options.ts';
+import type { ScrubCache } from './response-body.ts';
 import type { AgentPrincipal, ProxyDeps } from './types.ts';
 import type { Destination, UpstreamPool } from './upstream.ts';
 
@@ -28,6 +29,8 @@ export interface ProxyContext {
   readonly tunnels: WeakMap<Duplex, Tunnel>;
   /** The internal HTTP/1.1 server that intercepted TLS sockets are handed to. */
   readonly inner: Server;
+  /** The forms of each secret value the response scrubber looks for. */
+  readonly scrub: ScrubCache;
 }
 
 /** Tracks `socket` until it closes. */

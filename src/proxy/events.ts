@@ -9,6 +9,8 @@ export const PROXY_CHANNELS = Object.freeze({
   denied: 'airlock:proxy:denied',
   /** A blind tunnel (no credential) opened and closed (`ProxyTunnelEvent`). */
   tunnel: 'airlock:proxy:tunnel',
+  /** A placeholder was presented where it may not be used (`ProxyExfiltrationEvent`). */
+  exfiltration: 'airlock:proxy:exfiltration_attempt',
 } as const);
 
 /** Published on `airlock:proxy:tunnel` when a blind tunnel closes. */

@@ -5,6 +5,9 @@ import type { ProxyContext, Trace } from './context.ts';
 import { sendError, upstreamError } from './errors.ts';
 import { publishRequest, queryNames } from './events.ts';
 import { contentLength, rewriteResponseHeaders } from './headers.ts';
+import { RequestPlaceholders } from './placeholders.ts';
+import { frameHeaders, prepareBody } from './request-body.ts';
+import { askForIdentity, type ScrubbedResponse, scrubResponse } from './response-body.ts';
 
 /** True when the request carries a body to relay (a length above zero, or chunked). */
 export function hasBody(req: IncomingMessage): boolean {
@@ -35,9 +38,13 @@ export function timeoutError(ok: Authorized): AirlockError {
 }
 
 /**
- * Forwards one authorised request with the credential injected, and streams
- * the response back. Both directions are piped with back-pressure, never
- * buffered; the body limits are counted while streaming. Redirects and
+ * Forwards one authorised request with the credential injected and its
+ * placeholders substituted, and streams the response back, scrubbed of
+ * every secret the principal can use (`response-body.ts`). The request body
+ * is held only until its placeholders are checked (at most
+ * `SUBSTITUTION_WINDOW_BYTES`, `request-body.ts`); beyond that both
+ * directions are piped with back-pressure. The body limits are counted
+ * while streaming. Redirects and
  * every other status pass back untouched. Publishes exactly one
  * `airlock:proxy:request` event when the exchange ends.
  *
@@ -57,8 +64,14 @@ export async function forward(
   const limits = ctx.options.limits;
   checkDeclaredLength(req, limits.maxRequestBodyBytes);
   const method = req.method ?? 'GET';
-  const head = await upstreamHead(ctx, req, ok, hostOverride, false);
-  const upstream = ctx.pool.request(ok.dest, method, head.path, head.headers);
+  const placeholders = new RequestPlaceholders(ctx, ok, method);
+  const head = await upstreamHead(ctx, req, ok, hostOverride, false, placeholders);
+  const body = await prepareBody(req, hasBody(req), limits.maxRequestBodyBytes, placeholders);
+  const rules = await ctx.scrub.rulesFor(ok.principal);
+  const framed = frameHeaders(head.headers, body);
+  const headers = rules.empty ? framed : askForIdentity(framed);
+  const auditId = await recordBeforeForward(ctx, ok, method, trace, false);
+  const upstream = ctx.pool.request(ok.dest, method, head.path, headers);
 
   let bytesIn = 0;
   let bytesOut = 0;
@@ -85,6 +98,7 @@ export async function forward(
       bytesOut,
       error: code,
       upgrade: false,
+      auditId,
     }));
   };
   const fail = (err: unknown): void => {
@@ -113,9 +127,27 @@ export async function forward(
       fail(tooLarge(limits.maxResponseBodyBytes));
       return;
     }
-    res.writeHead(status, ures.statusMessage, rewriteResponseHeaders(ures.rawHeaders, false));
+    let relay: ScrubbedResponse;
+    try {
+      relay = scrubResponse(
+        ures,
+        rewriteResponseHeaders(ures.rawHeaders, false),
+        method,
+        rules,
+        limits.maxResponseBodyBytes,
+        (err) => {
+          res.destroy();
+          finish(upstreamError(err, ok.dest.host, ok.dest.port).code);
+        },
+      );
+    } catch (err) {
+      ures.destroy();
+      fail(err);
+      return;
+    }
+    res.writeHead(status, ures.statusMessage, relay.headers);
     // Streams (SSE, chunked) reach the agent as soon as the upstream answers.
-    if (ures.headers['content-length'] === undefined) res.flushHeaders();
+    if (!relay.fixedLength || ures.headers['content-length'] === undefined) res.flushHeaders();
     ures.on('data', (chunk: Buffer) => {
       bytesOut += chunk.length;
       if (bytesOut > limits.maxResponseBodyBytes)
@@ -127,27 +159,30 @@ export async function forward(
       finish(upstreamError(err, ok.dest.host, ok.dest.port).code);
     });
     res.once('finish', () => finish(null));
-    ures.pipe(res);
+    relay.body.pipe(res);
   });
 
-  if (!hasBody(req)) {
-    upstream.end();
-    return;
+  switch (body.kind) {
+    case 'none':
+      upstream.end();
+      return;
+    case 'whole':
+      bytesIn = body.data.length;
+      upstream.end(body.data);
+      return;
+    case 'stream':
+      bytesIn = body.first.length;
+      upstream.write(body.first);
+      body.rest.on('data', (chunk: Buffer) => {
+        bytesIn += chunk.length;
+      });
+      // Over the limit, or a refused placeholder after the first window.
+      body.rest.once('error', (err: unknown) => {
+        req.unpipe(body.rest);
+        fail(err);
+      });
+      req.pipe(body.rest).pipe(upstream);
   }
-  req.on('data', (chunk: Buffer) => {
-    bytesIn += chunk.length;
-    if (bytesIn > limits.maxRequestBodyBytes && !done) {
-      req.unpipe(upstream);
-      const e = new AirlockError(
-        'ERR_PAYLOAD_TOO_LARGE',
-        `request body is larger than ${limits.maxRequestBodyBytes} bytes`,
-      );
-      finish(e.code);
-      upstream.destroy();
-      sendError(res, e, true);
-    }
-  });
-  req.pipe(upstream);
 }
 
 function tooLarge(max: number): AirlockError {
@@ -155,4 +190,35 @@ function tooLarge(max: number): AirlockError {
     'ERR_UPSTREAM_RESPONSE_TOO_LARGE',
     `upstream response is larger than ${max} bytes`,
   );
+}
+
+/**
+ * Awaits `deps.beforeForward` (when given) for a request about to be sent
+ * upstream with its credential, and returns the audit id it gave. A
+ * rejection propagates before anything was sent: the caller refuses.
+ */
+export async function recordBeforeForward(
+  ctx: ProxyContext,
+  ok: Authorized,
+  method: string,
+  trace: Trace,
+  upgrade: boolean,
+): Promise<string | null> {
+  const hook = ctx.deps.beforeForward;
+  if (hook === undefined) return null;
+  return hook({
+    agentId: ok.principal.agentId,
+    agentName: ok.principal.agentName,
+    workspaceId: ok.principal.workspaceId,
+    service: ok.binding.serviceName,
+    secretName: ok.binding.secretName,
+    scheme: ok.dest.scheme,
+    host: ok.dest.host,
+    port: ok.dest.port,
+    method,
+    path: ok.path.path,
+    queryNames: queryNames(ok.path.query),
+    durationMs: performance.now() - trace.started,
+    upgrade,
+  });
 }

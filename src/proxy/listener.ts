@@ -4,9 +4,11 @@ import type { Duplex } from 'node:stream';
 import { onConnect } from './connect.ts';
 import { newTrace, type ProxyContext, type Tunnel, track } from './context.ts';
 import { createInterceptServer } from './intercept.ts';
+import { isInternalRequest, onInternalRequest } from './internal.ts';
 import { resolveProxyOptions } from './options.ts';
 import { onPlainRequest, onPlainUpgrade } from './plain-http.ts';
 import { onClientError } from './refuse.ts';
+import { ScrubCache } from './response-body.ts';
 import type { ProxyDeps, ProxyServer } from './types.ts';
 import { createUpstreamPool } from './upstream.ts';
 import { isWebSocketUpgrade } from './websocket.ts';
@@ -34,6 +36,7 @@ export function createProxy(deps: ProxyDeps): ProxyServer {
     sockets: new Set(),
     tunnels: new WeakMap<Duplex, Tunnel>(),
     inner: createInterceptServer(limits, () => ctx),
+    scrub: new ScrubCache(deps),
   };
   const front = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
@@ -49,7 +52,8 @@ export function createProxy(deps: ProxyDeps): ProxyServer {
     else socket.destroy();
   });
   front.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void onPlainRequest(ctx, req, res);
+    if (isInternalRequest(req)) void onInternalRequest(ctx, req, res);
+    else void onPlainRequest(ctx, req, res);
   });
   front.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void onPlainUpgrade(ctx, req, socket, head);

@@ -8,6 +8,8 @@ import { hasBody } from './forward.ts';
 /** Refusals after which the connection is closed: the tunnel is no longer trusted, or the body is unread. */
 const CLOSES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_AGENT_REVOKED',
+  'ERR_TOKEN_REVOKED',
+  'ERR_TOKEN_EXPIRED',
   'ERR_HOST_MISMATCH',
   'ERR_PAYLOAD_TOO_LARGE',
   'ERR_BAD_REQUEST',

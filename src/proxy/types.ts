@@ -1,12 +1,47 @@
+import type { IncomingMessage } from 'node:http';
 import type { SecureContext } from 'node:tls';
 import type { AgentId, Clock, ErrorCode, WorkspaceId } from '../core/index.ts';
+import type { Scope } from '../policy/scope.ts';
 import type { Binding } from '../policy/types.ts';
+import type { PlaceholderDeps } from './placeholders.ts';
 
 /** Who is speaking through the proxy: the agent its key (or token) authenticates as. */
 export interface AgentPrincipal {
   readonly agentId: AgentId;
   readonly agentName: string;
   readonly workspaceId: WorkspaceId;
+  /** Set when the agent presented a task token rather than its key: what the token says. */
+  readonly task?: TaskContext;
+}
+
+/** The task token a principal was authenticated by (DESIGN, "Principals and tokens"). */
+export interface TaskContext {
+  readonly taskId: string;
+  readonly jti: string;
+  /** The token's scope: the proxy enforces the agent's bindings narrowed to it. */
+  readonly scope: Scope;
+  /** When the token expires (ms since the epoch). */
+  readonly expiresAt: number;
+  /** The `act` chain (RFC 8693 §4.1), most recent actor first, the originating user last. */
+  readonly chain: readonly string[];
+}
+
+/**
+ * The agent-facing endpoints at the reserved host `airlock.internal`
+ * (plain HTTP through the proxy). The proxy parses and authenticates; these
+ * answer with `[status, JSON body]`.
+ */
+export interface InternalEndpoints {
+  /** `GET /.well-known/jwks.json`: the token-signing public keys (no authentication). */
+  jwks(): unknown;
+  /** `POST /oauth/token`: RFC 8693 token exchange by the authenticated agent. */
+  exchange(principal: AgentPrincipal, form: URLSearchParams): Promise<readonly [number, unknown]>;
+  /** `GET /v1/whoami`: agent, task, scope, expiry and delegation chain. */
+  whoami(principal: AgentPrincipal): Promise<unknown>;
+  /** `GET /v1/services`: what this principal may call (hosts, methods, paths, env var name). */
+  services(principal: AgentPrincipal): Promise<unknown>;
+  /** Reads a form body with the endpoint's own limit. */
+  readForm(req: IncomingMessage): Promise<URLSearchParams>;
 }
 
 /** One `curl --resolve`-style override: `host:port` dials `address` instead of asking DNS. */
@@ -68,7 +103,13 @@ export interface ProxyOptions {
  * snapshots, so calling them on every request costs little.
  */
 export interface ProxyDeps {
-  /** Maps a presented agent key to its principal, or null. Re-called for every request in a tunnel, so revocation is prompt (invariant 4). */
+  /**
+   * Maps a presented agent key or task token to its principal, or null.
+   * Re-called for every request in a tunnel, so revocation is prompt
+   * (invariant 4). A task token that verifies but was revoked or has
+   * expired throws `AirlockError('ERR_TOKEN_REVOKED' | 'ERR_TOKEN_EXPIRED')`,
+   * which the proxy answers with 401 and closes the connection.
+   */
   authenticate(key: string): AgentPrincipal | null;
   /** The agent's current bindings. */
   bindings(principal: AgentPrincipal): readonly Binding[];
@@ -76,8 +117,20 @@ export interface ProxyDeps {
   secretValue(workspaceId: WorkspaceId, secretName: string): Promise<string>;
   /** A TLS server context for a leaf certificate of `host` (`LeafCache.secureContextFor`). */
   leafContext(host: string): Promise<SecureContext>;
+  /** Sealed placeholders (`airlock run`); absent, every placeholder is refused. */
+  readonly placeholders?: PlaceholderDeps;
   clock: Clock;
   options: ProxyOptions;
+  /** The `airlock.internal` endpoints; absent, that host answers 404. */
+  internal?: InternalEndpoints;
+  /**
+   * Awaited once a request is authorised and its credential is ready, before
+   * anything is sent upstream: the audit record of the injection is durable
+   * before the credential leaves (invariant 5). Resolves with an id that the
+   * request's `airlock:proxy:request` event then carries as `auditId`. A
+   * rejection refuses the request, which is never forwarded (fail closed).
+   */
+  readonly beforeForward?: (event: ProxyForwardEvent) => Promise<string | null>;
 }
 
 /** A running (or not yet listening) proxy. */
@@ -127,7 +180,15 @@ export interface ProxyRequestEvent extends ProxyEventBase {
   readonly error: ErrorCode | null;
   /** True for a WebSocket upgrade; byte counts then cover only the handshake. */
   readonly upgrade: boolean;
+  /** The id `beforeForward` returned for this request's record, when it was given one. */
+  readonly auditId?: string | null;
 }
+
+/** What is known of an authorised request just before its credential is sent upstream. */
+export type ProxyForwardEvent = Omit<
+  ProxyRequestEvent,
+  'status' | 'bytesIn' | 'bytesOut' | 'error' | 'auditId'
+>;
 
 /** Published on `airlock:proxy:denied` for each refusal; nothing was forwarded with a credential. */
 export interface ProxyDeniedEvent extends ProxyEventBase {

@@ -5,7 +5,7 @@ import { type Authorized, upstreamHead } from './authorize.ts';
 import { type ProxyContext, type Trace, track } from './context.ts';
 import { upstreamError, writeRawError } from './errors.ts';
 import { publishRequest, queryNames } from './events.ts';
-import { timeoutError } from './forward.ts';
+import { recordBeforeForward, timeoutError } from './forward.ts';
 import { rewriteResponseHeaders } from './headers.ts';
 import { splice } from './splice.ts';
 
@@ -45,6 +45,7 @@ export async function forwardUpgrade(
   hostOverride: string | null,
 ): Promise<void> {
   const h = await upstreamHead(ctx, req, ok, hostOverride, true);
+  const auditId = await recordBeforeForward(ctx, ok, 'GET', trace, true);
   const upstream = ctx.pool.request(ok.dest, 'GET', h.path, h.headers);
   let done = false;
   const finish = (status: number | null, code: ErrorCode | null): void => {
@@ -68,6 +69,7 @@ export async function forwardUpgrade(
       bytesOut: 0,
       error: code,
       upgrade: true,
+      auditId,
     }));
   };
   const onClientClose = (): void => {

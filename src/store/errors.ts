@@ -4,6 +4,8 @@ import { AirlockError } from '../core/index.ts';
 const SQLITE_CONSTRAINT_UNIQUE = 2067;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
 const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
+/** `RAISE(ABORT)` in a trigger: migration 4 uses it to keep secret and reference names apart. */
+const SQLITE_CONSTRAINT_TRIGGER = 1811;
 
 function sqliteCode(err: unknown): number | null {
   if (!(err instanceof Error) || !('errcode' in err)) return null;
@@ -25,6 +27,7 @@ export function toStoreError(err: unknown, what: string): Error {
   switch (sqliteCode(err)) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_TRIGGER:
       return new AirlockError('ERR_CONFLICT', `${what} already exists`, { cause: err });
     case SQLITE_CONSTRAINT_FOREIGNKEY:
       return new AirlockError(

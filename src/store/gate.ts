@@ -1,3 +1,7 @@
+import { gateAuditOps } from './gate-audit.ts';
+import { gatePlaceholderOps } from './gate-placeholders.ts';
+import { gateSourceOps } from './gate-sources.ts';
+import { gateTokenOps } from './gate-tokens.ts';
 import type { StoreOps } from './types.ts';
 
 /** Wraps one store operation: decides when (and whether) it may run. */
@@ -9,6 +13,10 @@ export type Gate = <T>(op: () => Promise<T>) => Promise<T>;
  */
 export function gateOps(ops: StoreOps, gate: Gate): StoreOps {
   return {
+    ...gateAuditOps(ops, gate),
+    ...gateTokenOps(ops, gate),
+    ...gateSourceOps(ops, gate),
+    ...gatePlaceholderOps(ops, gate),
     getMeta: (key) => gate(() => ops.getMeta(key)),
     putMeta: (key, value) => gate(() => ops.putMeta(key, value)),
     deleteMeta: (key) => gate(() => ops.deleteMeta(key)),

@@ -12,3 +12,20 @@ export type {
   StoreOps,
   WorkspaceRecord,
 } from './types.ts';
+export type {
+  AuditActivityRow,
+  AuditAnchorRecord,
+  AuditRow,
+  AuditRowFilter,
+  AuditStoreOps,
+  LiveTokenRow,
+} from './types-audit.ts';
+export type { PlaceholderRecord, PlaceholderStoreOps } from './types-placeholders.ts';
+export type { ProviderRecord, SecretRefRecord, SourceStoreOps } from './types-sources.ts';
+export type {
+  RevocationTarget,
+  RevokedToken,
+  TaskRecord,
+  TokenRecord,
+  TokenStoreOps,
+} from './types-tokens.ts';

@@ -3,6 +3,8 @@ import { AirlockError, type Clock } from '../core/index.ts';
 import { attempt } from './errors.ts';
 import { pragmaValue } from './rows.ts';
 import { AUDIT_SCHEMA } from './schema-audit.ts';
+import { PLACEHOLDERS_SCHEMA } from './schema-placeholders.ts';
+import { SOURCES_SCHEMA } from './schema-sources.ts';
 import { TOKENS_SCHEMA } from './schema-tokens.ts';
 import { rollbackQuietly } from './sqlite-conn.ts';
 
@@ -108,6 +110,8 @@ CREATE INDEX grants_by_service ON grants (workspace_id, service_id);
   },
   { version: 2, sql: TOKENS_SCHEMA },
   { version: 3, sql: AUDIT_SCHEMA },
+  { version: 4, sql: SOURCES_SCHEMA },
+  { version: 5, sql: PLACEHOLDERS_SCHEMA },
 ];
 
 function checkList(migrations: readonly Migration[]): number {

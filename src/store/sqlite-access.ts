@@ -2,9 +2,20 @@ import { toAgent, toApiKey, toGrant, toService } from './rows.ts';
 import type { SqliteConn } from './sqlite-conn.ts';
 import type { SecretOps } from './sqlite-secrets.ts';
 import type { Role, StoreOps } from './types.ts';
+import type { AuditStoreOps } from './types-audit.ts';
+import type { PlaceholderStoreOps } from './types-placeholders.ts';
+import type { SourceStoreOps } from './types-sources.ts';
+import type { TokenStoreOps } from './types-tokens.ts';
 
 /** The part of `StoreOps` that holds API keys, agents, services and grants. */
-export type AccessOps = Omit<StoreOps, keyof SecretOps>;
+export type AccessOps = Omit<
+  StoreOps,
+  | keyof SecretOps
+  | keyof AuditStoreOps
+  | keyof TokenStoreOps
+  | keyof SourceStoreOps
+  | keyof PlaceholderStoreOps
+>;
 
 const ROLES: ReadonlySet<string> = new Set<Role>(['owner', 'admin', 'operator', 'auditor']);
 

@@ -8,8 +8,12 @@ import { applyMigrations, SQLITE_MIGRATIONS } from './migrations.ts';
 import { Mutex } from './mutex.ts';
 import { pragmaValue } from './rows.ts';
 import { sqliteAccessOps } from './sqlite-access.ts';
+import { sqliteAuditOps } from './sqlite-audit.ts';
 import { rollbackQuietly, SqliteConn } from './sqlite-conn.ts';
+import { sqlitePlaceholderOps } from './sqlite-placeholders.ts';
 import { sqliteSecretOps } from './sqlite-secrets.ts';
+import { sqliteSourceOps } from './sqlite-sources.ts';
+import { sqliteTokenOps } from './sqlite-tokens.ts';
 import type { Store, StoreOps } from './types.ts';
 
 /** Options for {@link openSqliteStore}. */
@@ -132,7 +136,14 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
 
 function lockedStore(db: DatabaseSync): Store {
   const conn = new SqliteConn(db);
-  const ops: StoreOps = { ...sqliteSecretOps(conn), ...sqliteAccessOps(conn) };
+  const ops: StoreOps = {
+    ...sqliteSecretOps(conn),
+    ...sqliteAccessOps(conn),
+    ...sqliteAuditOps(conn),
+    ...sqliteTokenOps(conn),
+    ...sqliteSourceOps(conn),
+    ...sqlitePlaceholderOps(conn),
+  };
   const mutex = new Mutex();
   // Marks the async context of a running transaction body, so a call on the
   // store from inside it fails at once instead of waiting on its own lock.

@@ -6,6 +6,10 @@ import type {
   ServiceId,
   WorkspaceId,
 } from '../core/index.ts';
+import type { AuditStoreOps } from './types-audit.ts';
+import type { PlaceholderStoreOps } from './types-placeholders.ts';
+import type { SourceStoreOps } from './types-sources.ts';
+import type { TokenStoreOps } from './types-tokens.ts';
 
 /** Roles of admin API keys. `owner` is the key printed by `airlock init` (and the local socket). */
 export type Role = 'owner' | 'admin' | 'operator' | 'auditor';
@@ -100,7 +104,11 @@ export interface GrantRecord {
  * the given workspace throws `AirlockError('ERR_NOT_FOUND')`; other storage
  * failures throw `AirlockError('ERR_STORE')` with the driver error as `cause`.
  */
-export interface StoreOps {
+export interface StoreOps
+  extends AuditStoreOps,
+    TokenStoreOps,
+    SourceStoreOps,
+    PlaceholderStoreOps {
   // instance-level values (CA, signing keys, settings): opaque bytes
   getMeta(key: string): Promise<Uint8Array | null>;
   putMeta(key: string, value: Uint8Array): Promise<void>;

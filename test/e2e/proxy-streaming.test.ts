@@ -223,13 +223,14 @@ test('a declared request body over the limit: 413 ERR_PAYLOAD_TOO_LARGE before a
   assert.equal(upstream.requests.length, before);
 });
 
-test('a chunked request body that grows over the limit is cut off with 413', async () => {
+test('a chunked request body that grows over the limit is cut off with 413, before anything is forwarded', async () => {
   const chunk = Buffer.alloc(LIMIT, 0x63);
   const piece = Buffer.concat([
     Buffer.from(`${chunk.length.toString(16)}\r\n`),
     chunk,
     Buffer.from('\r\n'),
   ]);
+  const echoed = upstream.requests.filter((x) => x.url === '/v1/echo-size').length;
   const tls = await tunnel();
   const reader = new ResponseReader(tls);
   tls.write(
@@ -241,10 +242,13 @@ test('a chunked request body that grows over the limit is cut off with 413', asy
   tls.destroy();
   assert.equal(r.status, 413);
   assert.equal(errorCode(r), 'ERR_PAYLOAD_TOO_LARGE');
+  // The body is read (up to the substitution window) before anything is
+  // forwarded, so the refusal is on record and the upstream saw nothing.
   await proxy.waitFor(
-    () => proxy.forwarded.some((e) => e.error === 'ERR_PAYLOAD_TOO_LARGE'),
-    'the aborted exchange on record',
+    () => proxy.denied.some((e) => e.code === 'ERR_PAYLOAD_TOO_LARGE' && e.method === 'POST'),
+    'the refusal on record',
   );
+  assert.equal(upstream.requests.filter((x) => x.url === '/v1/echo-size').length, echoed);
 });
 
 test('a declared response over the limit: 502 ERR_UPSTREAM_RESPONSE_TOO_LARGE', async () => {

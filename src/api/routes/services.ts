@@ -99,7 +99,10 @@ export function serviceRoutes(deps: ApiDeps): Route[] {
           createdAt: deps.clock.now(),
         };
         await deps.store.transaction(async (tx) => {
-          if ((await tx.getSecretByName(principal.workspaceId, spec.secret)) === null) {
+          if (
+            (await tx.getSecretByName(principal.workspaceId, spec.secret)) === null &&
+            (await tx.getSecretRef(principal.workspaceId, spec.secret)) === null
+          ) {
             // The name passed parseServiceSpec's pattern, so it is safe to echo.
             throw new AirlockError('ERR_INVALID_ARGUMENT', `no secret named ${spec.secret}`);
           }

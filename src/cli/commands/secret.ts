@@ -2,7 +2,8 @@ import { AirlockError } from '../../core/index.ts';
 import type { SecretMetadata } from '../../vault/index.ts';
 import { CLIENT_HELP, CLIENT_OPTIONS, type Command, type CommandGroup, str } from '../command.ts';
 import { connect } from '../connect.ts';
-import { printJson, printTable, readSecretInput } from '../io.ts';
+import { printJson, readSecretInput } from '../io.ts';
+import { secretListCommand, secretRefCommand } from './secret-ref.ts';
 
 const VALUE_HELP = `  --from-file F  read the value from file F (default: stdin; a hidden prompt on a terminal)
                  one trailing newline is removed; values never go on the command line`;
@@ -56,25 +57,6 @@ const rotate: Command = {
   },
 };
 
-const listCmd: Command = {
-  name: 'list',
-  summary: 'List secrets: names, versions, created and rotated times. Never values.',
-  help: `secret list\n\n${CLIENT_HELP}`,
-  options: CLIENT_OPTIONS,
-  positionals: [0, 0],
-  async run({ io, values }) {
-    const { secrets } = await connect(values, io).get<{ secrets: SecretMetadata[] }>('/v1/secrets');
-    if (values.json === true) printJson(io, secrets);
-    else
-      printTable(
-        io,
-        ['name', 'versions', 'created', 'rotated'],
-        secrets.map((s) => [s.name, String(s.versions), s.createdAt, s.rotatedAt ?? '-']),
-      );
-    return 0;
-  },
-};
-
 const rm: Command = {
   name: 'rm',
   summary: 'Delete a secret and every version of it.',
@@ -93,5 +75,5 @@ const rm: Command = {
 export const secretGroup: CommandGroup = {
   name: 'secret',
   summary: 'store, rotate, list and delete secrets',
-  commands: [set, listCmd, rotate, rm],
+  commands: [set, secretListCommand, rotate, rm, secretRefCommand],
 };

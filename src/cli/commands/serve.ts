@@ -1,6 +1,9 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { resolve } from 'node:path';
 import { systemClock } from '../../core/index.ts';
 import { readConfig, resolveHome } from '../../home/index.ts';
 import { startServer } from '../../server.ts';
+import { SOURCE_CHANNELS } from '../../vault/index.ts';
 import { type Command, flag, str } from '../command.ts';
 import { readPassphrase } from '../passphrase.ts';
 import { PROXY_HELP, PROXY_OPTIONS, proxyOptionsFromFlags } from '../proxy-flags.ts';
@@ -13,14 +16,17 @@ export const serveCommand: Command = {
   help: `serve [--api HOST:PORT] [--proxy HOST:PORT] [--passphrase-stdin] [proxy options]
 
   --api HOST:PORT          admin API listener (default 127.0.0.1:4781)
+  --audit-file PATH        also append every audit event to PATH as a JSON line
 ${PROXY_HELP}
   --passphrase-stdin       read the root key passphrase from stdin
   --home DIR               the Airlock home (default: $AIRLOCK_HOME, else ~/.airlock)
   -h, --help               show this help
 
-Logs are JSON lines on stderr. Stop with Ctrl-C (SIGINT) or SIGTERM.`,
+Logs are JSON lines on stderr. SIGHUP re-resolves secret references (as
+\`airlock reload\` does). Stop with Ctrl-C (SIGINT) or SIGTERM.`,
   options: {
     api: { type: 'string' },
+    'audit-file': { type: 'string' },
     ...PROXY_OPTIONS,
     'passphrase-stdin': { type: 'boolean' },
   },
@@ -34,16 +40,19 @@ Logs are JSON lines on stderr. Stop with Ctrl-C (SIGINT) or SIGTERM.`,
         ? await readPassphrase(io, flag(values, 'passphrase-stdin'), 'passphrase: ')
         : undefined;
     const api = str(values, 'api');
+    const auditFile = str(values, 'audit-file');
     const proxy = str(values, 'proxy');
     const proxyOptions = await proxyOptionsFromFlags(values);
     const server = await startServer({
       proxyOptions,
       ...(proxy === undefined ? {} : { proxy }),
       paths,
+      env: { ...io.env },
       clock: systemClock,
       version: VERSION,
       ...(passphrase === undefined ? {} : { passphrase }),
       ...(api === undefined ? {} : { api }),
+      ...(auditFile === undefined ? {} : { auditFile: resolve(auditFile) }),
     });
     const log = (msg: string, fields: Record<string, unknown>) =>
       io.err(
@@ -54,11 +63,26 @@ Logs are JSON lines on stderr. Stop with Ctrl-C (SIGINT) or SIGTERM.`,
       proxy: `${server.proxy.host}:${server.proxy.port}`,
       socket: server.socket,
     });
+    // Secret sources: one line on entering and one on leaving degradation (names and codes, never values).
+    const onDegraded = (event: unknown) => log('secret sources degraded', { event });
+    const onRecovered = (event: unknown) => log('secret sources recovered', { event });
+    subscribe(SOURCE_CHANNELS.degraded, onDegraded);
+    subscribe(SOURCE_CHANNELS.recovered, onRecovered);
+    const onHangup = () => {
+      void server.reload().then(
+        (s) => log('reloaded', { sources: s.state, failing: s.failing.length }),
+        () => log('reload failed', {}),
+      );
+    };
+    process.on('SIGHUP', onHangup);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    process.off('SIGHUP', onHangup);
+    unsubscribe(SOURCE_CHANNELS.degraded, onDegraded);
+    unsubscribe(SOURCE_CHANNELS.recovered, onRecovered);
     log('stopping', {});
     await server.close();
     return 0;

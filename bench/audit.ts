@@ -1,0 +1,169 @@
+// Audit trail benchmarks (not a test): append throughput with and without
+// group commit, and query, review and verify times against 100,000 events.
+// Usage: node bench/audit.ts [--events N] [--appends N] [--concurrency C]
+// Runs on a SQLite file in a temp dir with the store's real settings (WAL,
+// synchronous = FULL), so every commit is an fsync.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  type AuditEvent,
+  type AuditLog,
+  buildAccessReview,
+  loadAuditSigner,
+  openAuditLog,
+  parseAuditQuery,
+  proxyDeniedEvent,
+  proxyRequestEvent,
+} from '../src/audit/index.ts';
+import { systemClock, type WorkspaceId } from '../src/core/index.ts';
+import { openSqliteStore, type Store } from '../src/store/index.ts';
+
+const WS = 'ws_bench' as WorkspaceId;
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '100000' },
+    appends: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '64' },
+  },
+});
+const EVENTS = Number(values.events);
+const APPENDS = Number(values.appends);
+const CONCURRENCY = Number(values.concurrency);
+
+function event(log: AuditLog, i: number): AuditEvent {
+  const agent = `agent${i % 50}`;
+  const facts = {
+    agentId: `agt_${agent}`,
+    agentName: agent,
+    workspaceId: WS,
+    service: `svc${i % 20}`,
+    secretName: `secret${i % 20}`,
+    scheme: 'https' as const,
+    host: `api${i % 20}.example.com`,
+    port: 443,
+    method: 'GET',
+    path: `/v1/items/${i}`,
+    queryNames: ['page'],
+    taskId: `task_${i % 1000}`,
+  };
+  if (i % 10 === 0)
+    return proxyDeniedEvent(log.context, { ...facts, code: 'ERR_SCOPE_DENIED', status: 403 });
+  return proxyRequestEvent(
+    log.context,
+    { ...facts, upgrade: false },
+    { status: 200, bytesIn: 0, bytesOut: 512, durationMs: 2.5, error: null },
+  );
+}
+
+async function open(
+  dir: string,
+  name: string,
+  maxBatch?: number,
+): Promise<{ store: Store; log: AuditLog }> {
+  const store = await openSqliteStore(join(dir, `${name}.db`));
+  const signer = await loadAuditSigner(store, randomBytes(32));
+  const log = await openAuditLog({
+    store,
+    signer,
+    instance: 'inst_bench',
+    clock: systemClock,
+    defaultWorkspace: WS,
+    ...(maxBatch === undefined ? {} : { maxBatch }),
+  });
+  return { store, log };
+}
+
+/** `count` appends by `concurrency` workers, each awaiting its append as the proxy does. */
+async function appendLoad(log: AuditLog, count: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < count) await log.append(event(log, next++));
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function timed<T>(fn: () => Promise<T>, runs = 5): Promise<{ ms: number; result: T }> {
+  let result = await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    result = await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)] ?? 0, result };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-audit-'));
+try {
+  console.log(
+    `# Audit trail benchmark\n\n${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.version}\n`,
+  );
+  console.log(
+    `## Durable appends (${APPENDS} events, ${CONCURRENCY} concurrent writers, each awaiting its commit)\n`,
+  );
+  console.log('| mode | events/s |\n| --- | ---: |');
+  for (const [label, maxBatch] of [
+    ['group commit (default)', undefined],
+    ['one transaction per event', 1],
+  ] as const) {
+    const { store, log } = await open(dir, label.replaceAll(/\W+/g, '-'), maxBatch);
+    const rate = await appendLoad(log, APPENDS, CONCURRENCY);
+    console.log(`| ${label} | ${Math.round(rate)} |`);
+    await log.close();
+    await store.close();
+  }
+
+  const { store, log } = await open(dir, 'query');
+  const fillStart = performance.now();
+  for (let i = 0; i < EVENTS; i += 5000) {
+    const batch: Promise<unknown>[] = [];
+    for (let j = i; j < Math.min(EVENTS, i + 5000); j++) batch.push(log.append(event(log, j)));
+    await Promise.all(batch);
+  }
+  console.log(`\nFilled ${EVENTS} events in ${Math.round(performance.now() - fillStart)} ms.\n`);
+  console.log(`## Queries against ${EVENTS} events (median of 5)\n`);
+  console.log('| query | ms | rows |\n| --- | ---: | ---: |');
+  const now = Date.now();
+  const mid = String(Math.floor(EVENTS / 2));
+  for (const q of [
+    'limit=100',
+    'agent=agent7&limit=100',
+    'service=svc3&decision=deny&limit=100',
+    'task=task_42&limit=100',
+    'since=1h&kind=proxy.denied&limit=100',
+    `cursor=${mid}&limit=1000`,
+    'agent=agent7&order=asc&limit=1000',
+    'agent=nobody&limit=100',
+  ]) {
+    const { ms, result } = await timed(() =>
+      log.query(WS, parseAuditQuery(new URLSearchParams(q), now)),
+    );
+    console.log(`| \`${q}\` | ${ms.toFixed(2)} | ${result.events.length} |`);
+  }
+  const review = await timed(
+    () =>
+      buildAccessReview({
+        store,
+        workspace: WS,
+        instance: 'inst_bench',
+        sinceMs: now - 86_400_000,
+        untilMs: now + 1,
+        nowMs: now,
+      }),
+    3,
+  );
+  console.log(`| access review (activity over all events) | ${review.ms.toFixed(2)} | - |`);
+  const verify = await timed(() => log.verify(), 1);
+  console.log(`| verify the whole chain | ${verify.ms.toFixed(2)} | ${verify.result.checked} |`);
+  await log.close();
+  await store.close();
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

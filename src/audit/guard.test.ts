@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isAirlockError } from '../core/index.ts';
+import { proxyDeniedEvent, proxyRequestEvent } from './build.ts';
+import { assertAuditSafe, scrubPath, scrubText } from './guard.ts';
+
+const ctx = { instance: 'inst_test', defaultWorkspace: 'ws_default', clock: { now: () => 0 } };
+
+const facts = {
+  agentId: 'agt_1',
+  agentName: 'bot',
+  workspaceId: 'ws_1',
+  service: 'github',
+  secretName: 'gh',
+  scheme: 'https' as const,
+  host: 'api.github.com',
+  port: 443,
+  method: 'GET',
+  path: '/repos',
+  queryNames: ['page'],
+  upgrade: false,
+};
+
+const CREDENTIALS: readonly [string, string][] = [
+  ['airlock placeholder', 'alk_ph_0123456789abcdefghjkmnpqrs'],
+  ['airlock agent key', 'alk_agent_0123456789abcdefghjkmnpqrstvwxyz'],
+  ['airlock owner key', 'alk_owner_0123456789abcdefghjk'],
+  ['JWS task token', 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl'],
+  ['bearer header', 'Bearer abcdefghijklmnop'],
+  ['URL credentials', 'https://user:pass@example.com/'],
+  ['GitHub token', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'],
+  ['OpenAI key', 'sk-abcdefghijklmnopqrstuvwx'],
+  ['AWS access key', 'AKIAABCDEFGHIJKLMNOP'],
+  ['PEM private key', '-----BEGIN PRIVATE KEY-----'],
+];
+
+test('the guard refuses an event holding anything credential-shaped, anywhere', (t) => {
+  t.plan(CREDENTIALS.length * 3 * 2);
+  for (const [what, value] of CREDENTIALS) {
+    const good = proxyRequestEvent(ctx, facts, null);
+    const spots = [
+      { ...good, service: value },
+      { ...good, destination: { ...good.destination, host: `api.${value}` } },
+      { ...good, actor: { ...good.actor, name: value } },
+    ];
+    for (const bad of spots) {
+      try {
+        assertAuditSafe(bad);
+      } catch (err) {
+        t.assert.equal(isAirlockError(err, 'ERR_AUDIT_REFUSED'), true, what);
+        // The message names the field, never the value.
+        t.assert.equal(!(err as Error).message.includes(value), true, what);
+      }
+    }
+  }
+});
+
+test('the guard refuses a path with a query and a query name with a value', (t) => {
+  t.plan(2);
+  const good = proxyRequestEvent(ctx, facts, null);
+  for (const destination of [
+    { ...good.destination, path: '/search?q=secret' },
+    { ...good.destination, queryNames: ['q=secret'] },
+  ]) {
+    t.assert.throws(
+      () => assertAuditSafe({ ...good, destination }),
+      (err: unknown) => isAirlockError(err, 'ERR_AUDIT_REFUSED'),
+    );
+  }
+});
+
+test('builders scrub what the guard would refuse, so their events pass it', () => {
+  const placeholder = 'alk_ph_0123456789abcdefghjkmnpq';
+  const event = proxyDeniedEvent(ctx, {
+    ...facts,
+    path: `/v1/${placeholder}/x?token=${placeholder}#frag`,
+    queryNames: ['token=abc', 'page'],
+    agentName: placeholder,
+    code: 'ERR_SCOPE_DENIED',
+    status: 403,
+  });
+  assertAuditSafe(event);
+  assert.equal(event.destination.path, '/v1/[redacted]/x');
+  assert.deepEqual(event.destination.queryNames, ['token', 'page']);
+  assert.ok(!JSON.stringify(event).includes(placeholder));
+});
+
+test('scrubPath keeps the path and drops query and fragment', () => {
+  assert.equal(scrubPath('/a/b?x=1&y=2'), '/a/b');
+  assert.equal(scrubPath('/a#x=1'), '/a');
+  assert.equal(scrubPath(null), null);
+  assert.equal(scrubText('plain-name_1.2'), 'plain-name_1.2');
+});

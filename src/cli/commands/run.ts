@@ -1,0 +1,86 @@
+import { checkPass, launch } from '../../run/index.ts';
+import type { OptionValues } from '../command.ts';
+import { CLIENT_HELP, CLIENT_OPTIONS, type Command, list, str } from '../command.ts';
+import { connect } from '../connect.ts';
+import type { CliIo } from '../io.ts';
+import {
+  insideRun,
+  type Session,
+  type SessionRequest,
+  startAdminSession,
+  startNestedSession,
+} from '../run-session.ts';
+
+/** Options `airlock run` and `airlock env` share. */
+export const SESSION_OPTIONS = {
+  ...CLIENT_OPTIONS,
+  agent: { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  ttl: { type: 'string' },
+  'on-behalf-of': { type: 'string' },
+  pass: { type: 'string', multiple: true },
+  proxy: { type: 'string' },
+} as const;
+
+export const SESSION_HELP = `  --agent NAME         the agent the task is for (inside a run: the sub-agent)
+  --scope SPEC         SERVICE[:METHODS[:PATHS]]; repeatable; none means all the agent's grants
+  --ttl DURATION       the task's lifetime (90s, 15m, 1h30m; default 15m)
+  --on-behalf-of USER  the user the task is for (default: the caller)
+  --pass VAR           also pass this variable from the parent (never one that looks
+                       like a credential); repeatable
+  --proxy HOST:PORT    the proxy as the agent reaches it (default: the server's)`;
+
+/** The session `values` ask for; nested when already inside `airlock run`. */
+export function openSession(
+  values: OptionValues,
+  io: CliIo,
+  inherit: boolean,
+  caDir: string | null,
+): Promise<Session> {
+  const req: SessionRequest = {
+    agent: str(values, 'agent') ?? null,
+    scope: list(values, 'scope'),
+    ttl: str(values, 'ttl') ?? null,
+    onBehalfOf: str(values, 'on-behalf-of') ?? null,
+    pass: list(values, 'pass'),
+    proxy: str(values, 'proxy') ?? null,
+    inherit,
+    caDir,
+  };
+  checkPass(req.pass);
+  if (insideRun(io.env)) return startNestedSession(io.env, req);
+  return startAdminSession(connect(values, io), io.env, req);
+}
+
+/** `airlock run`: start an agent with placeholders, a scoped token and nothing real. */
+export const runAgentCommand: Command = {
+  name: 'run',
+  summary: 'Run a command as an agent: a task token, sealed placeholders, no real secret.',
+  help: `run --agent NAME [--scope SPEC]... [--ttl D] [--on-behalf-of USER] [--pass VAR]... -- CMD [ARGS]
+
+${SESSION_HELP}
+${CLIENT_HELP}
+
+Starts a task, then CMD with an environment built from scratch: PATH HOME USER
+LOGNAME SHELL TERM LANG LC_* TZ TMPDIR and the --pass names from this shell,
+the services' placeholders in their --env variables, HTTPS_PROXY/HTTP_PROXY
+with the task token, NO_PROXY for loopback, NODE_USE_ENV_PROXY=1, and a CA
+bundle (system roots and the Airlock CA) in SSL_CERT_FILE, NODE_EXTRA_CA_CERTS,
+REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, AWS_CA_BUNDLE and DENO_CERT.
+SIGINT, SIGTERM and SIGHUP go to CMD; the exit status is CMD's. When CMD exits
+the task's tokens are revoked and the temporary directory is removed.
+
+Inside a run, \`airlock run --scope NARROWER -- SUBCMD\` exchanges the run's
+token for a narrower one through airlock.internal: SUBCMD gets only that.`,
+  options: SESSION_OPTIONS,
+  positionals: [1, Number.POSITIVE_INFINITY],
+  async run({ io, values, positionals }) {
+    const [command, ...args] = positionals;
+    const session = await openSession(values, io, true, null);
+    try {
+      return await launch({ command: command ?? '', args, env: session.env });
+    } finally {
+      await session.end();
+    }
+  },
+};
