@@ -150,17 +150,30 @@ test('SIGTERM reaches the command, whose status airlock run exits with', async (
     [],
     ['/bin/sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done'],
   );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('ready')) resolve();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    let out = '';
+    let err = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
     });
-    child.once('exit', () => reject(new Error(`exited early: ${out}`)));
-  });
-  child.kill('SIGTERM');
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  assert.equal(code, 42);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.includes('ready')) resolve();
+      });
+      void exited.then((code) => reject(new Error(`exited early (${code}): ${out} ${err}`)));
+    });
+    child.kill('SIGTERM');
+    assert.equal(await exited, 42);
+  } finally {
+    // Whatever happened, nothing this test started outlives it.
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is already empty.
+    }
+  }
 });
 
 test('placeholder-after-task-end: when the command exits its token and placeholders stop working, and its directory is gone', async () => {

@@ -152,6 +152,8 @@ export async function startRunFixture(): Promise<RunFixture> {
       spawn(process.execPath, [CLI, ...runArgs(args, cmd)], {
         env: parentEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so a test can end the command it started too.
+        detached: true,
       }),
     async close() {
       await server.close();
