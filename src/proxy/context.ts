@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AirlockError } from '../core/index.ts';
 import type { Binding } from '../policy/index.ts';
-import { publishDenied, queryNames } from './events.ts';
+import { eventTask, publishDenied, queryNames } from './events.ts';
 import type { ResolvedProxyOptions } from './options.ts';
 import type { ScrubCache } from './response-body.ts';
 import type { AgentPrincipal, ProxyDeps } from './types.ts';
@@ -82,6 +82,7 @@ export function traceDenied(trace: Trace, err: AirlockError, status: number | nu
     agentId: trace.principal?.agentId ?? null,
     agentName: trace.principal?.agentName ?? null,
     workspaceId: trace.principal?.workspaceId ?? null,
+    task: eventTask(trace.principal),
     service: trace.binding?.serviceName ?? null,
     secretName: trace.binding?.secretName ?? null,
     scheme: trace.scheme,

@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import type { ProxyDeniedEvent, ProxyRequestEvent } from './types.ts';
+import type { AgentPrincipal, EventTask, ProxyDeniedEvent, ProxyRequestEvent } from './types.ts';
 
 /** `diagnostics_channel` names the proxy publishes on. Audit, metrics and logs subscribe. */
 export const PROXY_CHANNELS = Object.freeze({
@@ -13,11 +13,18 @@ export const PROXY_CHANNELS = Object.freeze({
   exfiltration: 'airlock:proxy:exfiltration_attempt',
 } as const);
 
+/** The `task` field of an event for `principal`: ids and chain, never the token. */
+export function eventTask(principal: AgentPrincipal | null | undefined): EventTask | null {
+  const task = principal?.task;
+  return task === undefined ? null : { taskId: task.taskId, jti: task.jti, chain: task.chain };
+}
+
 /** Published on `airlock:proxy:tunnel` when a blind tunnel closes. */
 export interface ProxyTunnelEvent {
   readonly agentId: string;
   readonly agentName: string;
   readonly workspaceId: string;
+  readonly task: EventTask | null;
   readonly host: string;
   readonly port: number;
   /** Address actually dialled (the one the SSRF guard checked). */

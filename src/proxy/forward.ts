@@ -3,7 +3,7 @@ import { AirlockError, type ErrorCode } from '../core/index.ts';
 import { type Authorized, upstreamHead } from './authorize.ts';
 import type { ProxyContext, Trace } from './context.ts';
 import { sendError, upstreamError } from './errors.ts';
-import { publishRequest, queryNames } from './events.ts';
+import { eventTask, publishRequest, queryNames } from './events.ts';
 import { contentLength, rewriteResponseHeaders } from './headers.ts';
 import { RequestPlaceholders } from './placeholders.ts';
 import { frameHeaders, prepareBody } from './request-body.ts';
@@ -84,6 +84,7 @@ export async function forward(
       agentId: ok.principal.agentId,
       agentName: ok.principal.agentName,
       workspaceId: ok.principal.workspaceId,
+      task: eventTask(ok.principal),
       service: ok.binding.serviceName,
       secretName: ok.binding.secretName,
       scheme: ok.dest.scheme,
@@ -210,6 +211,7 @@ export async function recordBeforeForward(
     agentId: ok.principal.agentId,
     agentName: ok.principal.agentName,
     workspaceId: ok.principal.workspaceId,
+    task: eventTask(ok.principal),
     service: ok.binding.serviceName,
     secretName: ok.binding.secretName,
     scheme: ok.dest.scheme,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { listenUnix } from '../listen.ts';
 import { onConnect } from './connect.ts';
 import { newTrace, type ProxyContext, type Tunnel, track } from './context.ts';
 import { createInterceptServer } from './intercept.ts';
@@ -63,8 +64,14 @@ export function createProxy(deps: ProxyDeps): ProxyServer {
     onClientError(err, socket, newTrace('http', '', 0, 'UNKNOWN', null));
   });
 
+  // The Unix socket hands its connections to the same HTTP server as TCP.
+  let unix: Server | null = null;
   let closing: Promise<void> | null = null;
   return {
+    async listenUnix(path) {
+      unix ??= createNetServer((socket) => front.emit('connection', socket));
+      await listenUnix(unix, path);
+    },
     listen(host, port) {
       return new Promise((resolve, reject) => {
         front.once('error', reject);
@@ -78,6 +85,7 @@ export function createProxy(deps: ProxyDeps): ProxyServer {
     close() {
       closing ??= new Promise<void>((resolve) => {
         front.close(() => resolve());
+        unix?.close();
         ctx.inner.close();
         for (const socket of ctx.sockets) socket.destroy();
         ctx.sockets.clear();

@@ -4,8 +4,9 @@ import { bindingsForDestination, type HeaderEntry, selectBinding } from '../poli
 import type { Authorized } from './authorize.ts';
 import type { ProxyContext } from './context.ts';
 import { type BodyEncoding, escapeForBody, headerSafe, percentEscape } from './encodings.ts';
-import { PROXY_CHANNELS } from './events.ts';
+import { eventTask, PROXY_CHANNELS } from './events.ts';
 import { findPlaceholders, PLACEHOLDER_PREFIX, replacePlaceholders } from './placeholder.ts';
+import type { EventTask } from './types.ts';
 
 /** What the store (through memory) knows of one placeholder: whose it is and what it stands for. */
 export interface PlaceholderGrant {
@@ -60,6 +61,8 @@ export interface ProxyExfiltrationEvent {
   readonly agentId: AgentId;
   readonly agentName: string;
   readonly workspaceId: WorkspaceId;
+  /** The task token of the request (ids and chain), or null for an agent key. */
+  readonly task: EventTask | null;
   /** The task of the request, or null for an agent key. */
   readonly taskId: string | null;
   /** The task that owns the placeholder, when it is known and in this workspace. */
@@ -195,6 +198,7 @@ export class RequestPlaceholders {
         agentId: principal.agentId,
         agentName: principal.agentName,
         workspaceId: principal.workspaceId,
+        task: eventTask(principal),
         taskId: task,
         placeholderTaskId: grant !== null && ours ? grant.taskId : null,
         secretName: grant !== null && ours ? grant.secretName : null,

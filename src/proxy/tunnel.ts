@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { AirlockError } from '../core/index.ts';
 import { type ProxyContext, type Trace, track } from './context.ts';
 import { upstreamError } from './errors.ts';
-import { publishTunnel } from './events.ts';
+import { eventTask, publishTunnel } from './events.ts';
 import { refuseRaw } from './refuse.ts';
 import { splice } from './splice.ts';
 import type { AgentPrincipal } from './types.ts';
@@ -51,6 +51,7 @@ export function blindTunnel(
         agentId: principal.agentId,
         agentName: principal.agentName,
         workspaceId: principal.workspaceId,
+        task: eventTask(principal),
         host: dest.host,
         port: dest.port,
         address: dest.address,

@@ -137,8 +137,22 @@ export interface ProxyDeps {
 export interface ProxyServer {
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(host: string, port: number): Promise<{ host: string; port: number }>;
+  /**
+   * Also serves the proxy on a Unix socket (mode 0600), for sandboxed agents
+   * that reach it through a bridge (`airlock run`, docs/isolation.md).
+   */
+  listenUnix(path: string): Promise<void>;
   /** Stops listening and closes every open connection and tunnel, and the upstream pools. */
   close(): Promise<void>;
+}
+
+/** What an event says of the task token a request ran under: ids and the delegation chain. */
+export interface EventTask {
+  readonly taskId: string;
+  /** The token id (`jti`), never the token. */
+  readonly jti: string;
+  /** The `act` chain, most recent actor first, the originating user last. */
+  readonly chain: readonly string[];
 }
 
 /** The fields every proxy event carries. Never a secret value, key or query value. */
@@ -146,6 +160,8 @@ interface ProxyEventBase {
   readonly agentId: AgentId | null;
   readonly agentName: string | null;
   readonly workspaceId: WorkspaceId | null;
+  /** The task token the request ran under (never the token itself), or null for an agent key. */
+  readonly task: EventTask | null;
   /** Service (binding) name, when one was selected. */
   readonly service: string | null;
   /** Name of the injected (or refused) secret, when a binding was selected. */

@@ -4,7 +4,7 @@ import type { AirlockError, ErrorCode } from '../core/index.ts';
 import { type Authorized, upstreamHead } from './authorize.ts';
 import { type ProxyContext, type Trace, track } from './context.ts';
 import { upstreamError, writeRawError } from './errors.ts';
-import { publishRequest, queryNames } from './events.ts';
+import { eventTask, publishRequest, queryNames } from './events.ts';
 import { recordBeforeForward, timeoutError } from './forward.ts';
 import { rewriteResponseHeaders } from './headers.ts';
 import { splice } from './splice.ts';
@@ -55,6 +55,7 @@ export async function forwardUpgrade(
       agentId: ok.principal.agentId,
       agentName: ok.principal.agentName,
       workspaceId: ok.principal.workspaceId,
+      task: eventTask(ok.principal),
       service: ok.binding.serviceName,
       secretName: ok.binding.secretName,
       scheme: ok.dest.scheme,

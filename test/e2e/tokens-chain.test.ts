@@ -221,6 +221,41 @@ describe('user → orchestrator → worker → sub-worker', () => {
     assert.equal((JSON.parse(jwks.body) as { keys: unknown[] }).keys.length, 1);
   });
 
+  test('the audit trail names the whole chain on the sub-worker’s proxy events, allowed and refused', async () => {
+    const jti = jtiOf(tokens.subworker);
+    const agents = JSON.parse(await cli(['agent', 'list', '--json'])) as {
+      id: string;
+      name: string;
+    }[];
+    const id = (name: string) => agents.find((a) => a.name === name)?.id;
+    const records = JSON.parse(await cli(['audit', 'query', '--agent', 'subworker', '--json'])) as {
+      event: {
+        kind: string;
+        actor: { tokenId: string | null; taskId: string | null };
+        chain: { id: string }[];
+      };
+    }[];
+    const proxyEvents = records
+      .map((r) => r.event)
+      .filter((e) => e.kind === 'proxy.request' || e.kind === 'proxy.denied');
+    assert.ok(
+      proxyEvents.some((e) => e.kind === 'proxy.request'),
+      'an allowed request is on record',
+    );
+    assert.ok(
+      proxyEvents.some((e) => e.kind === 'proxy.denied'),
+      'a refused request is on record',
+    );
+    for (const e of proxyEvents) {
+      assert.equal(e.actor.tokenId, jti);
+      assert.ok(e.actor.taskId !== null);
+      assert.deepEqual(
+        e.chain.map((l) => l.id),
+        ['user:alice', id('orchestrator'), id('worker'), id('subworker')],
+      );
+    }
+  });
+
   test('revoking the middle link stops the two below, not the top, in open tunnels too', async () => {
     // One keep-alive tunnel per level, each proven working before the revocation.
     const open: { tls: TLSSocket; reader: ResponseReader; path: string }[] = [];
