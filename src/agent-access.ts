@@ -27,6 +27,11 @@ export interface AgentAccessDeps {
   readonly snapshot: PolicySnapshot;
   readonly tokens: TaskTokens;
   readonly store: Store;
+  /** Records a successful agent-side exchange; the token is answered only once it resolves. */
+  readonly onExchanged?: (
+    principal: AgentPrincipal,
+    body: Record<string, unknown>,
+  ) => Promise<void>;
 }
 
 /** A compact JWS has exactly two dots; agent keys (`alk_agent_…`) have none. */
@@ -113,11 +118,46 @@ export function agentAccess(
       try {
         const parsed = parseExchangeForm(form);
         const ctx = storeExchangeContext(store, tokens, principal.workspaceId, principal.agentId);
-        return [200, exchangeResponse(await exchangeToken(tokens, parsed, ctx))];
+        const body = exchangeResponse(await exchangeToken(tokens, parsed, ctx));
+        await deps.onExchanged?.(principal, body);
+        return [200, body];
       } catch (err) {
         const { status, body } = oauthError(err);
         return [status, body];
       }
+    },
+    async revoke(principal, form) {
+      // RFC 7009 §2.2: an invalid or unknown token is answered 200 all the same.
+      const token = form.get('token');
+      if (token === null || token === '') {
+        return [
+          400,
+          {
+            error: 'invalid_request',
+            error_description: 'token is required',
+            code: 'ERR_INVALID_ARGUMENT',
+          },
+        ];
+      }
+      let claims: ReturnType<TaskTokens['verify']>['claims'];
+      try {
+        claims = tokens.verify(token, { workspaceId: principal.workspaceId, lenient: true }).claims;
+      } catch {
+        return [200, {}];
+      }
+      const held = principal.task?.jti;
+      if (held === undefined || (claims.jti !== held && !claims.anc.includes(held))) {
+        return [
+          403,
+          {
+            error: 'unauthorized_client',
+            error_description: 'only a token you hold, or one derived from it',
+            code: 'ERR_FORBIDDEN',
+          },
+        ];
+      }
+      await tokens.revoke(principal.workspaceId, { kind: 'token', jti: claims.jti });
+      return [200, {}];
     },
     async whoami(principal) {
       const t = principal.task;

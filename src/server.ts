@@ -1,5 +1,6 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
 import { agentAccess } from './agent-access.ts';
 import {
   type ApiDeps,
@@ -10,6 +11,7 @@ import {
   createApiHandler,
   grantRoutes,
   placeholderRoutes,
+  recordAgentExchange,
   serveJwks,
   serviceRoutes,
   sourceRoutes,
@@ -135,7 +137,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     await secrets.refresh();
     // Agent keys and task tokens alike; a token's holder gets its grants narrowed to its scope.
-    const access = agentAccess({ snapshot, tokens, store });
+    const access = agentAccess({
+      snapshot,
+      tokens,
+      store,
+      onExchanged: (principal, body) => recordAgentExchange(auditLog, principal, body),
+    });
     // Sealed placeholders (`airlock run`): the unexpired ones, by hash.
     const placeholders = new PlaceholderTable();
     placeholders.load(await store.listPlaceholders(clock.now()));
@@ -221,6 +228,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         await proxyServer.close();
         throw err;
       });
+    // The proxy again, on a socket alone in its directory: what an isolated `airlock run` bridges to.
+    await mkdir(dirname(paths.proxySocket), { recursive: true, mode: 0o700 });
+    await proxyServer.listenUnix(paths.proxySocket).catch(async (err: unknown) => {
+      await proxyServer.close();
+      throw err;
+    });
     // Expired tasks and tokens leave the store hourly; a failed prune is retried next hour.
     const pruneTokens = setInterval(() => void tokens.prune().catch(() => {}), 3_600_000);
     pruneTokens.unref();

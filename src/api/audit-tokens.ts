@@ -3,6 +3,7 @@ import {
   type AuditActor,
   type AuditContext,
   type AuditEvent,
+  type AuditLog,
   chainFromAct,
   taskEvent,
   tokenEvent,
@@ -177,3 +178,36 @@ export const TOKEN_CHANGES: ReadonlyMap<string, TokenMapper> = new Map<string, T
     },
   ],
 ]);
+
+/** The agent that exchanged a token at `airlock.internal`, as the proxy authenticated it. */
+export interface ExchangingAgent {
+  readonly agentId: string;
+  readonly agentName: string;
+  readonly workspaceId: WorkspaceId;
+  readonly task?: { readonly taskId: string; readonly jti: string };
+}
+
+/**
+ * Records an RFC 8693 exchange an agent made at
+ * `http://airlock.internal/oauth/token` as `token.exchanged`, exactly as the
+ * admin route's, with the agent as the actor; resolves once it is durable,
+ * so the new token is never handed out unrecorded (invariant 5).
+ */
+export async function recordAgentExchange(
+  audit: AuditLog,
+  agent: ExchangingAgent,
+  body: unknown,
+): Promise<void> {
+  const map = TOKEN_CHANGES.get('POST /v1/oauth/token');
+  if (map === undefined) return;
+  const actor: AuditActor = {
+    type: 'agent',
+    id: agent.agentId,
+    name: agent.agentName,
+    role: null,
+    tokenId: agent.task?.jti ?? null,
+    taskId: agent.task?.taskId ?? null,
+  };
+  const events = map(audit.context, { workspace: agent.workspaceId, actor, body });
+  await Promise.all(events.map((e) => audit.append(e)));
+}

@@ -1,3 +1,4 @@
+export { type ExchangingAgent, recordAgentExchange } from './audit-tokens.ts';
 export { type Action, type AdminPrincipal, authorize } from './auth.ts';
 export { ApiClient, type ApiTarget } from './client.ts';
 export type { ApiDeps } from './deps.ts';

@@ -12,6 +12,7 @@ import {
   parseProxyAddress,
   RUN_MARKER,
   type RunDir,
+  revokeNested,
   tokenFromEnv,
   writeCaFile,
 } from '../run/index.ts';
@@ -30,6 +31,8 @@ export interface SessionRequest {
   readonly inherit: boolean;
   /** Write the CA bundle into this directory and keep it (`airlock env --out`). */
   readonly caDir: string | null;
+  /** An isolated run: the agent reaches the proxy on 127.0.0.1 at its port, through the sandbox's bridge. */
+  readonly loopback?: boolean;
 }
 
 /** A started session: the agent's environment, and how to end it. */
@@ -103,9 +106,10 @@ export async function startAdminSession(
       `/v1/tasks/${encodeURIComponent(taskId)}/placeholders`,
       {},
     );
-    const proxy = parseHostPort(
+    const served = parseHostPort(
       req.proxy ?? (await client.get<{ proxy: string }>('/v1/status')).proxy,
     );
+    const proxy = req.loopback === true ? { host: '127.0.0.1', port: served.port } : served;
     const { ca } = await client.get<{ ca: { bundlePem: string } }>('/v1/ca');
     dir = await bundleFile(caBundle(ca.bundlePem), req.caDir);
     const caFile = typeof dir === 'string' ? dir : dir.caFile;
@@ -147,8 +151,8 @@ export async function startAdminSession(
  * A nested run: exchanges this run's token for a narrower one through
  * `airlock.internal`, keeps only the placeholders of the services the new
  * token may call, and copies the CA bundle into a new private directory.
- * The new token expires no later than this run's; it is not revoked at the
- * end (the proxy offers agents no revocation endpoint).
+ * The new token expires no later than this run's, and is revoked (with
+ * anything derived from it) when the command ends.
  */
 export async function startNestedSession(
   parent: Readonly<Record<string, string | undefined>>,
@@ -192,7 +196,11 @@ export async function startNestedSession(
       expiresAt: null,
       caFile,
       end: async () => {
-        if (typeof dir !== 'string') await dir.remove();
+        try {
+          await revokeNested(proxy, grant.token);
+        } finally {
+          if (typeof dir !== 'string') await dir.remove();
+        }
       },
     };
   } catch (err) {

@@ -40,6 +40,8 @@ export interface HomePaths {
   readonly config: string;
   readonly store: string;
   readonly socket: string;
+  /** The proxy's Unix socket (0600), alone in its directory so `airlock run` can bind-mount that into a sandbox. */
+  readonly proxySocket: string;
   readonly rootKeyFile: string;
 }
 
@@ -52,6 +54,7 @@ export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv): H
     config: join(home, 'config.json'),
     store: join(home, 'airlock.db'),
     socket: join(home, 'admin.sock'),
+    proxySocket: join(home, 'proxy', 'proxy.sock'),
     rootKeyFile: join(home, 'root.key'),
   };
 }

@@ -24,7 +24,9 @@ export const MAX_REQUEST_TARGET = 16384;
 
 const UNRESERVED = /^[A-Za-z0-9._~-]$/;
 const HEX2 = /^[0-9A-Fa-f]{2}$/;
-const OPAQUE = /%2F|%5C|\\/;
+// `%252E`-style double encoding and overlong UTF-8 (`%C0%AE`) decode to `.`, `/`
+// or `\` on servers that decode twice or leniently.
+const OPAQUE = /%2F|%5C|\\|%25(?:2[EeFf]|5[Cc])|%C[01]/;
 const DOT_WITH_PARAMS = /^\.\.?(?:;|%3B)/;
 
 /**
@@ -52,7 +54,8 @@ export function normalizeSegment(raw: string): string | null {
 
 /**
  * True when a normalised segment holds an encoded `/` (`%2F`), an encoded
- * `\` (`%5C`) or a raw `\`. Servers disagree on whether these split the path
+ * `\` (`%5C`), a raw `\`, a double-encoded `.`, `/` or `\` (`%252E`), or
+ * an overlong UTF-8 lead byte (`%C0`, `%C1`). Servers disagree on whether these split the path
  * (`/a%2F..%2Fadmin`, `/a\..\admin`), so such a segment never matches `*` or
  * `**`: only a pattern with the identical literal segment matches it.
  */

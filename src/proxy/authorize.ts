@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AirlockError } from '../core/index.ts';
 import {
   type Binding,
@@ -29,7 +29,9 @@ export interface Authorized {
  * destination that have not expired, and selects the one allowing `method`
  * and the path. Throws `ERR_BAD_REQUEST` for a target that does not
  * normalise, `ERR_DESTINATION_DENIED` when no binding covers the destination
- * any more, `ERR_SCOPE_DENIED` when none allows the method and path.
+ * any more, `ERR_SCOPE_DENIED` when none allows the method and path. A
+ * method-override header (`X-HTTP-Method-Override` and kin), which many
+ * frameworks honour, must name a method the scope allows too.
  */
 export function authorize(
   ctx: ProxyContext,
@@ -38,6 +40,7 @@ export function authorize(
   dest: Destination,
   method: string,
   target: string,
+  headers: IncomingHttpHeaders = {},
 ): Authorized {
   const path = normalizePath(target);
   if (!path.ok) throw new AirlockError('ERR_BAD_REQUEST', path.reason);
@@ -58,7 +61,7 @@ export function authorize(
     );
   }
   const binding = selectBinding(candidates, method, path);
-  if (binding === null) {
+  if (binding === null || !overridesAllowed(candidates, headers, path)) {
     throw new AirlockError(
       'ERR_SCOPE_DENIED',
       `no grant allows this method and path on ${dest.scheme}://${dest.host}:${dest.port}`,
@@ -66,6 +69,25 @@ export function authorize(
   }
   trace.binding = binding;
   return { principal, dest, binding, path };
+}
+
+/** Headers by which a client asks the server to treat the request as another method. */
+const METHOD_OVERRIDES = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const;
+
+/** True when every method-override header names a method some candidate allows on `path`. */
+function overridesAllowed(
+  candidates: readonly Binding[],
+  headers: IncomingHttpHeaders,
+  path: NormalizedPath,
+): boolean {
+  for (const name of METHOD_OVERRIDES) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    for (const m of (Array.isArray(value) ? value.join(',') : value).split(',')) {
+      if (selectBinding(candidates, m.trim().toUpperCase(), path) === null) return false;
+    }
+  }
+  return true;
 }
 
 /** The request head to send upstream: method, origin-form path and raw headers. */

@@ -159,7 +159,7 @@ function checkTunnelRequest(
     ctx.tunnels.delete(socket);
     throw err;
   }
-  return authorize(ctx, trace, principal, tunnel.dest, req.method ?? '', target);
+  return authorize(ctx, trace, principal, tunnel.dest, req.method ?? '', target, req.headers);
 }
 
 async function onRequest(

@@ -41,6 +41,7 @@ function principalOf(ctx: ProxyContext, req: IncomingMessage): AgentPrincipal {
 const ROUTES: Readonly<Record<string, string>> = {
   '/.well-known/jwks.json': 'GET',
   '/oauth/token': 'POST',
+  '/oauth/revoke': 'POST',
   '/v1/whoami': 'GET',
   '/v1/services': 'GET',
 };
@@ -63,6 +64,8 @@ async function answer(
   switch (path) {
     case '/oauth/token':
       return endpoints.exchange(principal, await endpoints.readForm(req));
+    case '/oauth/revoke':
+      return endpoints.revoke(principal, await endpoints.readForm(req));
     case '/v1/whoami':
       return [200, await endpoints.whoami(principal)];
     default:

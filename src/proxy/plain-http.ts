@@ -63,7 +63,8 @@ async function checkPlain(
   const checked = await checkDestination(target.host, target.port, ctx.options);
   const dest = { scheme: 'http' as const, ...target, ...checked };
   const rest = m[2] ?? '';
-  const ok = authorize(ctx, trace, principal, dest, req.method ?? '', rest === '' ? '/' : rest);
+  const originForm = rest === '' ? '/' : rest;
+  const ok = authorize(ctx, trace, principal, dest, req.method ?? '', originForm, req.headers);
   const bare = target.host.includes(':') ? `[${target.host}]` : target.host;
   return { ok, host: target.port === 80 ? bare : formatAuthority(target.host, target.port) };
 }

@@ -36,6 +36,11 @@ export interface InternalEndpoints {
   jwks(): unknown;
   /** `POST /oauth/token`: RFC 8693 token exchange by the authenticated agent. */
   exchange(principal: AgentPrincipal, form: URLSearchParams): Promise<readonly [number, unknown]>;
+  /**
+   * `POST /oauth/revoke` (RFC 7009 §2.1): revokes the form's `token`, and
+   * everything derived from it, when the caller holds it or one of its ancestors.
+   */
+  revoke(principal: AgentPrincipal, form: URLSearchParams): Promise<readonly [number, unknown]>;
   /** `GET /v1/whoami`: agent, task, scope, expiry and delegation chain. */
   whoami(principal: AgentPrincipal): Promise<unknown>;
   /** `GET /v1/services`: what this principal may call (hosts, methods, paths, env var name). */

@@ -17,6 +17,7 @@ export {
   type NestedGrant,
   type ProxyAddress,
   parseProxyAddress,
+  revokeNested,
 } from './nested.ts';
 export {
   hashPlaceholder,
@@ -26,3 +27,10 @@ export {
   PlaceholderTable,
 } from './placeholders.ts';
 export { caBundle, createRunDir, type RunDir, writeCaFile } from './run-dir.ts';
+export {
+  type IsolationProbe,
+  launchIsolated,
+  probeBwrap,
+  requireIsolation,
+  type SandboxOptions,
+} from './sandbox.ts';

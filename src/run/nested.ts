@@ -154,3 +154,12 @@ export async function exchangeForNested(
   }
   return { token: next, variables };
 }
+
+/**
+ * Revokes a nested run's token when its command ends (RFC 7009 through
+ * `airlock.internal/oauth/revoke`, authenticated by that token), so nothing
+ * derived from it outlives the run.
+ */
+export async function revokeNested(proxy: ProxyAddress, token: string): Promise<void> {
+  await internal(proxy, token, 'POST', '/oauth/revoke', new URLSearchParams({ token }));
+}

@@ -93,6 +93,29 @@ test('nested run: a scope wider than the run’s is refused, never clipped', asy
   assert.match(r.stderr, /ERR_SCOPE_EXCEEDS_PARENT|ERR_INVALID_SCOPE/);
 });
 
+test('nested run: its token is revoked when its command ends, and it may not revoke its parent’s', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const outerFile = join(dir, 'outer-proxy');
+    const innerFile = join(dir, 'inner-proxy');
+    const revokeParent = `curl -sS -w '\\nrevoke-parent=%{http_code}\\n' http://airlock.internal/oauth/revoke --data-urlencode "token=$(sed -E 's|^http://[^:]*:([^@]*)@.*$|\\1|' ${outerFile})"`;
+    const inner = [`printf %s "$HTTPS_PROXY" > ${innerFile}`, revokeParent].join('; ');
+    const outer = [
+      `printf %s "$HTTPS_PROXY" > ${outerFile}`,
+      `"${process.execPath}" "${CLI}" run --agent helper --scope openai -- /bin/sh -c '${inner.replace(/'/g, `'\\''`)}'`,
+      `curl -sS -o /dev/null -w 'outer-after=%{http_code}\\n' -H "Authorization: Bearer $OPENAI_API_KEY" ${openai()}`,
+      `curl -sS -o /dev/null -w 'inner-after=%{http_connect}\\n' --proxy "$(cat ${innerFile})" ${openai()} || true`,
+    ].join('; ');
+    const r = await f.run([], ['/bin/sh', '-c', outer]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^revoke-parent=403$/m, 'a sub-agent cannot revoke the token above it');
+    assert.match(r.stdout, /^outer-after=200$/m, 'the parent keeps working');
+    assert.match(r.stdout, /^inner-after=401$/m, 'the nested token died with its command');
+  } finally {
+    await cleanup();
+  }
+});
+
 test('airlock env prints the run environment for a container, with the CA bundle beside it', async () => {
   const out = await tempDir('airlock-env-test-');
   try {

@@ -288,9 +288,10 @@ test('only the owner may declare an exec provider', async () => {
 });
 
 test('never seen: no resolved value is written into the home (no backups, no caches on disk)', async () => {
-  const { readdir } = await import('node:fs/promises');
-  for (const name of await readdir(home.paths.home)) {
-    if (name.endsWith('.sock')) continue;
+  const { readdir, stat } = await import('node:fs/promises');
+  // Every file, in subdirectories too (the proxy socket has its own); sockets hold no bytes.
+  for (const name of await readdir(home.paths.home, { recursive: true })) {
+    if (!(await stat(join(home.paths.home, name))).isFile()) continue;
     const bytes = await readFile(join(home.paths.home, name));
     for (const v of Object.values(VALUES)) assert.ok(!bytes.includes(v), `${v} in ${name}`);
   }

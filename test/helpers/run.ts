@@ -34,6 +34,8 @@ export const echo: UpstreamHandler = (req, res, record) => {
 export interface RunFixture {
   readonly home: TestHome;
   readonly server: RunningServer;
+  /** Stops the server and starts it again on the same home (new TCP ports, same proxy socket). */
+  restart(): Promise<void>;
   readonly openai: TestUpstream;
   readonly github: TestUpstream;
   /** A private HOME and TMPDIR for the agent's parent shell. */
@@ -59,14 +61,15 @@ export async function startRunFixture(): Promise<RunFixture> {
   const routes = { '/v1/echo': echo, '/repos/acme/echo': echo };
   const openai = await startUpstream({ tls: pki.upstreamCert(OPENAI_HOST), routes });
   const github = await startUpstream({ tls: pki.upstreamCert(GITHUB_HOST), routes });
-  const server = await serveTestHome(home.paths, undefined, {
+  const proxyOptions = {
     allowPrivate: ['127.0.0.1/32'],
     resolve: [
       { host: OPENAI_HOST, port: openai.port, address: '127.0.0.1' },
       { host: GITHUB_HOST, port: github.port, address: '127.0.0.1' },
     ],
     upstreamCa: [pki.upstreamCaPem],
-  });
+  };
+  let server = await serveTestHome(home.paths, undefined, proxyOptions);
   const user = await tempDir('airlock-run-user-');
   const userHome = join(user.dir, 'home');
   const userTmp = join(user.dir, 'tmp');
@@ -140,7 +143,13 @@ export async function startRunFixture(): Promise<RunFixture> {
   ];
   return {
     home,
-    server,
+    get server() {
+      return server;
+    },
+    async restart() {
+      await server.close();
+      server = await serveTestHome(home.paths, undefined, proxyOptions);
+    },
     openai,
     github,
     userHome,

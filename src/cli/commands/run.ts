@@ -1,4 +1,13 @@
-import { checkPass, launch } from '../../run/index.ts';
+import { dirname, resolve } from 'node:path';
+import { resolveHome } from '../../home/index.ts';
+import {
+  checkPass,
+  type IsolationProbe,
+  launch,
+  launchIsolated,
+  probeBwrap,
+  requireIsolation,
+} from '../../run/index.ts';
 import type { OptionValues } from '../command.ts';
 import { CLIENT_HELP, CLIENT_OPTIONS, type Command, list, str } from '../command.ts';
 import { connect } from '../connect.ts';
@@ -36,6 +45,7 @@ export function openSession(
   io: CliIo,
   inherit: boolean,
   caDir: string | null,
+  loopback = false,
 ): Promise<Session> {
   const req: SessionRequest = {
     agent: str(values, 'agent') ?? null,
@@ -46,19 +56,29 @@ export function openSession(
     proxy: str(values, 'proxy') ?? null,
     inherit,
     caDir,
+    loopback,
   };
   checkPass(req.pass);
   if (insideRun(io.env)) return startNestedSession(io.env, req);
   return startAdminSession(connect(values, io), io.env, req);
 }
 
-/** `airlock run`: start an agent with placeholders, a scoped token and nothing real. */
-export const runAgentCommand: Command = {
-  name: 'run',
-  summary: 'Run a command as an agent: a task token, sealed placeholders, no real secret.',
-  help: `run --agent NAME [--scope SPEC]... [--ttl D] [--on-behalf-of USER] [--pass VAR]... -- CMD [ARGS]
+/** The one line `--no-isolation` prints: what the agent can now reach. */
+const NO_ISOLATION_WARNING =
+  "airlock run: warning: --no-isolation: the agent runs as you, outside any sandbox: it can read the Airlock home, use the admin socket and port, read other processes' environments, signal the server and connect out without the proxy\n";
+
+/** `airlock run` with the isolation probe given: the real one, or a test's. */
+function runCommandWith(probe: IsolationProbe): Command {
+  return {
+    name: 'run',
+    summary: 'Run a command as an agent: a task token, sealed placeholders, no real secret.',
+    help: `run --agent NAME [--scope SPEC]... [--ttl D] [--on-behalf-of USER] [--pass VAR]...
+    [--hide PATH]... [--ro PATH]... [--no-isolation] -- CMD [ARGS]
 
 ${SESSION_HELP}
+  --hide PATH          also replace PATH by an empty directory (or file) inside the sandbox; repeatable
+  --ro PATH            make PATH read-only inside the sandbox; repeatable
+  --no-isolation       run CMD without the sandbox (it can then reach everything you can)
 ${CLIENT_HELP}
 
 Starts a task, then CMD with an environment built from scratch: PATH HOME USER
@@ -70,17 +90,53 @@ REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, AWS_CA_BUNDLE and DENO_CERT.
 SIGINT, SIGTERM and SIGHUP go to CMD; the exit status is CMD's. When CMD exits
 the task's tokens are revoked and the temporary directory is removed.
 
+On Linux CMD runs in a sandbox (bubblewrap: user, mount, PID, IPC, UTS and
+network namespaces, no capabilities): the Airlock home is an empty directory,
+/proc shows only the sandbox's processes, and the only network is loopback,
+where 127.0.0.1:PORT reaches the proxy through a bridge to its Unix socket.
+Where that is unavailable, run refuses with ERR_ISOLATION_UNAVAILABLE unless
+--no-isolation is given. See docs/isolation.md.
+
 Inside a run, \`airlock run --scope NARROWER -- SUBCMD\` exchanges the run's
-token for a narrower one through airlock.internal: SUBCMD gets only that.`,
-  options: SESSION_OPTIONS,
-  positionals: [1, Number.POSITIVE_INFINITY],
-  async run({ io, values, positionals }) {
-    const [command, ...args] = positionals;
-    const session = await openSession(values, io, true, null);
-    try {
-      return await launch({ command: command ?? '', args, env: session.env });
-    } finally {
-      await session.end();
-    }
-  },
-};
+token for a narrower one through airlock.internal: SUBCMD gets only that (in
+the same sandbox).`,
+    options: {
+      ...SESSION_OPTIONS,
+      'no-isolation': { type: 'boolean' },
+      hide: { type: 'string', multiple: true },
+      ro: { type: 'string', multiple: true },
+    },
+    positionals: [1, Number.POSITIVE_INFINITY],
+    async run({ io, values, positionals }) {
+      const [command, ...args] = positionals;
+      // A nested run is already inside the sandbox of the run that started it.
+      const isolate = values['no-isolation'] !== true && !insideRun(io.env);
+      const paths = resolveHome(str(values, 'home'), io.env);
+      const bwrap = io.env.AIRLOCK_BWRAP ?? 'bwrap';
+      if (values['no-isolation'] === true) io.stderr.write(NO_ISOLATION_WARNING);
+      if (isolate) await requireIsolation(probe, bwrap, paths.proxySocket);
+      const session = await openSession(values, io, true, null, isolate);
+      try {
+        if (!isolate) return await launch({ command: command ?? '', args, env: session.env });
+        const port = Number(new URL(session.env.AIRLOCK_PROXY ?? '').port);
+        return await launchIsolated({
+          command: command ?? '',
+          args,
+          env: session.env,
+          bwrap,
+          runDir: dirname(session.caFile),
+          proxySocket: paths.proxySocket,
+          port,
+          hide: [paths.home, paths.socket, ...list(values, 'hide').map((p) => resolve(p))],
+          readOnly: list(values, 'ro').map((p) => resolve(p)),
+          cwd: process.cwd(),
+        });
+      } finally {
+        await session.end();
+      }
+    },
+  };
+}
+
+/** `airlock run`: start an agent with placeholders, a scoped token and nothing real. */
+export const runAgentCommand: Command = runCommandWith(probeBwrap);

@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { resolve } from 'node:path';
 import { systemClock } from '../../core/index.ts';
+import { limitCoreDumps } from '../../core-dumps.ts';
 import { readConfig, resolveHome } from '../../home/index.ts';
 import { startServer } from '../../server.ts';
 import { SOURCE_CHANNELS } from '../../vault/index.ts';
@@ -43,6 +44,8 @@ Logs are JSON lines on stderr. SIGHUP re-resolves secret references (as
     const auditFile = str(values, 'audit-file');
     const proxy = str(values, 'proxy');
     const proxyOptions = await proxyOptionsFromFlags(values);
+    // Before any secret is in memory: a dump of this process holds none of it.
+    limitCoreDumps();
     const server = await startServer({
       proxyOptions,
       ...(proxy === undefined ? {} : { proxy }),
