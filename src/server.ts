@@ -154,7 +154,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       leafContext: (host) => leaves.secureContextFor(host),
       placeholders,
       // Invariant 5: an injection's record is durable before the credential leaves.
-      beforeForward: (event) => recordBeforeForward(auditLog, event),
+      // It names the stored secret's current version (null for a reference).
+      beforeForward: async (event) => {
+        const secret =
+          event.workspaceId === null
+            ? null
+            : await store.getSecretByName(event.workspaceId, event.secretName);
+        return recordBeforeForward(auditLog, {
+          ...event,
+          secretVersion: secret?.currentVersion ?? null,
+        });
+      },
       clock,
       options: options.proxyOptions ?? {},
     });

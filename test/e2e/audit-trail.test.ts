@@ -28,7 +28,7 @@ test('invariant 5, every use is on record: each injection is recorded before it 
   const e = ev(allowed[0] as Json);
   assert.equal(e.decision, 'allow');
   assert.equal(e.service, 'github');
-  assert.deepEqual(e.secret, { name: 'github', version: null });
+  assert.deepEqual(e.secret, { name: 'github', version: 1 });
   assert.equal(e.status, null, 'written before the request was forwarded');
   assert.deepEqual(e.destination, {
     scheme: 'https',

@@ -111,6 +111,22 @@ test('a path or method outside the grant is refused with ERR_SCOPE_DENIED and ne
   assert.equal(upstream.requests.length, before);
 });
 
+test('the audit record of an injection names the secret and its version, never its value', async () => {
+  const version = async () => {
+    const records = JSON.parse(await cli(['audit', 'query', '--agent', 'bot', '--json'])) as {
+      event: { kind: string; secret: { name: string; version: number | null } | null };
+    }[];
+    return records.map((r) => r.event).find((e) => e.kind === 'proxy.request')?.secret;
+  };
+  assert.deepEqual(await version(), { name: 'github', version: 1 });
+  await cli(['secret', 'rotate', 'github'], `${SECRET}-2`);
+  const r = await curl('/repos/acme/widgets');
+  assert.equal(r.stdout.split('\n').at(-1), '200', r.stderr);
+  assert.equal(upstream.requests.at(-1)?.headers.authorization, `Bearer ${SECRET}-2`);
+  assert.deepEqual(await version(), { name: 'github', version: 2 });
+  assert.ok(!(await cli(['audit', 'export', '--format', 'jsonl'])).includes(SECRET));
+});
+
 test('status reports both listeners', async () => {
   const status = JSON.parse(await cli(['status', '--json'])) as Record<string, string>;
   assert.equal(status.proxy, `127.0.0.1:${server.proxy.port}`);
