@@ -31,6 +31,7 @@ function label(n: ProfileNode): string {
 export function summarise(profile: CpuProfile): {
   self: Map<string, number>;
   total: Map<string, number>;
+  categories: Map<string, number>;
   busyUs: number;
   allUs: number;
 } {
@@ -42,6 +43,7 @@ export function summarise(profile: CpuProfile): {
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const self = new Map<string, number>();
+  const categories = new Map<string, number>();
   const total = new Map<string, number>();
   let busyUs = 0;
   let allUs = 0;
@@ -53,6 +55,18 @@ export function summarise(profile: CpuProfile): {
     busyUs += us;
     const l = label(node);
     self.set(l, (self.get(l) ?? 0) + us);
+    // A native frame (no script) or a Buffer helper belongs with the code
+    // that called it: Buffer.indexOf called by the scrubber is scrubbing.
+    let owner: ProfileNode = node;
+    for (let up = parent.get(owner.id); ; up = parent.get(owner.id)) {
+      const transparent = owner.callFrame.url === '' || owner.callFrame.url === 'node:buffer';
+      if (!transparent || isOwnKind(owner) || up === undefined) break;
+      const next = byId.get(up);
+      if (next === undefined) break;
+      owner = next;
+    }
+    const c = category(owner);
+    categories.set(c, (categories.get(c) ?? 0) + us);
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const n = byId.get(cur);
@@ -63,7 +77,33 @@ export function summarise(profile: CpuProfile): {
       total.set(nl, (total.get(nl) ?? 0) + us);
     }
   }
-  return { self, total, busyUs, allUs };
+  return { self, total, categories, busyUs, allUs };
+}
+
+const SCRUB =
+  /src\/proxy\/(scrub|response-body|request-body|placeholders?|substitute|encodings)\.ts/;
+
+/** Native frames that are a kind of their own, whoever called them. */
+function isOwnKind(n: ProfileNode): boolean {
+  const fn = n.callFrame.functionName;
+  return fn === '(garbage collector)' || fn === '(program)' || fn === '(root)' || WRITES.test(fn);
+}
+
+const WRITES = /^write(v|Buffer|Latin1String|Utf8String|AsciiString|Ucs2String)$/;
+
+/** Where a sampled function belongs, for a coarse breakdown of the busy time. */
+function category(n: ProfileNode): string {
+  const { functionName: fn, url } = n.callFrame;
+  if (fn === '(garbage collector)') return 'garbage collection';
+  if (WRITES.test(fn)) return 'socket writes (TLS encryption + syscall + being preempted there)';
+  if (/src\/(audit|store)\//.test(url) || fn === 'signOneShot')
+    return 'audit log (building, signing, SQLite commit)';
+  if (SCRUB.test(url)) return 'src/proxy: response scrub and placeholder substitution';
+  if (/src\/(proxy|policy)\//.test(url)) return 'src/proxy and src/policy (the rest)';
+  if (/\/src\//.test(url)) return 'other Airlock code';
+  if (/modules|amaro|wasm|bootstrap/.test(url) || url.startsWith('wasm')) return 'startup';
+  if (url.startsWith('node:')) return 'Node internals in JS (http, streams, events, tls)';
+  return 'native, other';
 }
 
 function top(map: Map<string, number>, busy: number, n: number): string {
@@ -84,6 +124,6 @@ if (file !== undefined) {
   const s = summarise(profile);
   process.stdout.write(
     `busy ${(s.busyUs / 1000).toFixed(0)} ms of ${(s.allUs / 1000).toFixed(0)} ms sampled\n\n` +
-      `self time:\n${top(s.self, s.busyUs, n)}\n\ntotal time:\n${top(s.total, s.busyUs, n)}\n`,
+      `by kind:\n${top(s.categories, s.busyUs, 20)}\n\nself time:\n${top(s.self, s.busyUs, n)}\n\ntotal time:\n${top(s.total, s.busyUs, n)}\n`,
   );
 }

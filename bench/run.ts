@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     const starters: Record<SystemName, () => Promise<BenchSystem>> = {
       direct: async () => ({
         name: 'direct',
-        version: `nginx ${origin.nginxVersion}`,
+        version: origin.nginxVersion,
         target: {
           servername: HOST,
           port: origin.port,
@@ -219,6 +219,9 @@ async function main(): Promise<void> {
       for (const id of scenarios) {
         for (const system of started) {
           if (system.scenarios !== null && !system.scenarios.includes(id)) continue;
+          // Idle memory is read on each proxy's fresh process only: later rounds would
+          // reuse what the load scenarios grew and freed.
+          if (id === 'idle' && round > 1) continue;
           const r = await runScenario(id as ScenarioId, system, settings, probes, round);
           if (r === null) continue;
           runs.push(r);

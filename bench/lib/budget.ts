@@ -9,7 +9,7 @@ export interface BudgetLine {
   readonly measured: string;
   /** null when a figure is missing (a scenario or system was not run). */
   readonly met: boolean | null;
-  /** How far off, when not met. */
+  /** How far off, when not met ("2.1 ms over", "behind on …"). */
   readonly shortBy: string;
 }
 
@@ -41,12 +41,15 @@ const HEAD_TO_HEAD: readonly { scenario: ScenarioId; metric: string; higher: boo
   { scenario: 'idle', metric: 'kibPerTunnel', higher: false },
 ];
 
-/** Where Airlock is behind a peer: `scenario metric (peer)` entries. */
-export function behindPeers(results: BenchResults): { behind: string[]; compared: number } {
+/** Where `system` is behind a peer: `scenario metric (peer)` entries. */
+export function behindPeers(
+  results: BenchResults,
+  system: string,
+): { behind: string[]; compared: number } {
   const behind: string[] = [];
   let compared = 0;
   for (const { scenario, metric, higher } of HEAD_TO_HEAD) {
-    const mine = figure(results, scenario, 'airlock', metric);
+    const mine = figure(results, scenario, system, metric);
     for (const peer of ['mitmproxy', 'squid']) {
       const theirs = figure(results, scenario, peer, metric);
       if (!Number.isFinite(mine) || !Number.isFinite(theirs)) continue;
@@ -59,8 +62,8 @@ export function behindPeers(results: BenchResults): { behind: string[]; compared
   return { behind, compared };
 }
 
-/** Judges the run against DESIGN.md's performance budget. */
-export function judgeBudget(results: BenchResults): BudgetLine[] {
+/** Judges `system`'s figures in the run against DESIGN.md's performance budget. */
+export function judgeBudget(results: BenchResults, system: string): BudgetLine[] {
   const f = (s: ScenarioId, system: string, m: string): number => figure(results, s, system, m);
   const lines: BudgetLine[] = [];
   for (const c of [1, 16, 64]) {
@@ -69,10 +72,10 @@ export function judgeBudget(results: BenchResults): BudgetLine[] {
       line(
         `keep-alive throughput, concurrency ${c}`,
         '≥ 50% of direct',
-        f(id, 'airlock', 'rps') / f(id, 'direct', 'rps'),
+        f(id, system, 'rps') / f(id, 'direct', 'rps'),
         (v) => v >= 0.5,
         (v) => `${(100 * v).toFixed(1)}% of direct`,
-        (v) => `${(100 * (0.5 - v)).toFixed(1)} points`,
+        (v) => `${(100 * (0.5 - v)).toFixed(1)} points short`,
       ),
     );
   }
@@ -80,50 +83,50 @@ export function judgeBudget(results: BenchResults): BudgetLine[] {
     line(
       'keep-alive added median latency (concurrency 1)',
       '< 1 ms',
-      f('keepalive-c1', 'airlock', 'medianMs') - f('keepalive-c1', 'direct', 'medianMs'),
+      f('keepalive-c1', system, 'medianMs') - f('keepalive-c1', 'direct', 'medianMs'),
       (v) => v < 1,
       (v) => `+${v.toFixed(3)} ms`,
-      (v) => `${(v - 1).toFixed(3)} ms`,
+      (v) => `${(v - 1).toFixed(3)} ms over`,
     ),
   );
   lines.push(
     line(
       'new tunnel (CONNECT + both handshakes), added median',
       '< 3 ms above direct',
-      f('tunnel-c1', 'airlock', 'medianMs') - f('tunnel-c1', 'direct', 'medianMs'),
+      f('tunnel-c1', system, 'medianMs') - f('tunnel-c1', 'direct', 'medianMs'),
       (v) => v < 3,
       (v) => `+${v.toFixed(3)} ms`,
-      (v) => `${(v - 3).toFixed(3)} ms`,
+      (v) => `${(v - 3).toFixed(3)} ms over`,
     ),
   );
   lines.push(
     line(
       'SSE time to first event',
       'within 1 ms of direct',
-      f('sse', 'airlock', 'ttfeMs') - f('sse', 'direct', 'ttfeMs'),
+      f('sse', system, 'ttfeMs') - f('sse', 'direct', 'ttfeMs'),
       (v) => v < 1,
       (v) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)} ms`,
-      (v) => `${(v - 1).toFixed(3)} ms`,
+      (v) => `${(v - 1).toFixed(3)} ms over`,
     ),
   );
   lines.push(
     line(
       'resident memory per idle tunnel',
       '< 64 KiB',
-      f('idle', 'airlock', 'kibPerTunnel'),
+      f('idle', system, 'kibPerTunnel'),
       (v) => v < 64,
       (v) => `${v.toFixed(1)} KiB`,
-      (v) => `${(v - 64).toFixed(1)} KiB`,
+      (v) => `${(v - 64).toFixed(1)} KiB over`,
     ),
   );
-  const { behind, compared } = behindPeers(results);
+  const { behind, compared } = behindPeers(results, system);
   lines.push({
     item: 'ahead of mitmproxy and squid on every scenario',
     target: 'better on every figure',
     measured:
       compared === 0 ? 'not measured' : `ahead on ${compared - behind.length} of ${compared}`,
     met: compared === 0 ? null : behind.length === 0,
-    shortBy: behind.join('; '),
+    shortBy: behind.length === 0 ? '' : `behind on ${behind.join('; ')}`,
   });
   return lines;
 }

@@ -2,7 +2,11 @@ import type { BenchResults } from './results.ts';
 import type { ScenarioId } from './scenarios.ts';
 import { median } from './stats.ts';
 
-/** One metric of one system in one scenario, the median over rounds; NaN when not measured. */
+/**
+ * One metric of one system in one scenario, the median over rounds; NaN
+ * when not measured. Idle memory counts only from the first round, when the
+ * proxy's process was fresh.
+ */
 export function figure(
   results: BenchResults,
   scenario: ScenarioId,
@@ -10,7 +14,9 @@ export function figure(
   metric: string,
 ): number {
   const values = results.runs
+    // Idle memory counts only on a fresh process (the first round).
     .filter((r) => r.scenario === scenario && r.system === system)
+    .filter((r) => scenario !== 'idle' || r.round === 1)
     .map((r) => r.metrics[metric])
     .filter((v): v is number => v !== undefined && Number.isFinite(v));
   return median(values);

@@ -199,7 +199,8 @@ export async function runScenario(
       const mib = s.bigBytes / (1024 * 1024);
       metrics = {
         mibPerS: mib / (median(value.samples) / 1000),
-        bestMibPerS: mib / (Math.min(...value.samples) / 1000),
+        bestMibPerS:
+          value.samples.length === 0 ? Number.NaN : mib / (Math.min(...value.samples) / 1000),
         ...cpu,
       };
       break;

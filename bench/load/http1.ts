@@ -163,6 +163,7 @@ export class Http1Connection {
   #body: Body | null = null;
   #bytes = 0;
   #firstBodyAt = Number.NaN;
+  #closing = false;
   #resolve: ((e: Exchange) => void) | null = null;
   #reject: ((err: Error) => void) | null = null;
 
@@ -210,6 +211,14 @@ export class Http1Connection {
         });
       }
     }
+  }
+
+  /**
+   * False once the server said `Connection: close` or the socket ended: the
+   * next request needs a new connection, as any keep-alive client would open.
+   */
+  get reusable(): boolean {
+    return !this.#closing && !this.socket.destroyed && this.socket.writable;
   }
 
   close(): void {
@@ -266,6 +275,7 @@ export class Http1Connection {
       if (name === 'content-length') length = Number(value);
       else if (name === 'transfer-encoding' && value.toLowerCase().includes('chunked'))
         chunked = true;
+      else if (name === 'connection' && value.toLowerCase().includes('close')) this.#closing = true;
     }
     if (this.#status === 204 || this.#status === 304 || (this.#status >= 100 && this.#status < 200))
       length = 0;
