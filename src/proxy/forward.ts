@@ -81,19 +81,7 @@ export async function forward(
     if (done) return;
     done = true;
     publishRequest(() => ({
-      agentId: ok.principal.agentId,
-      agentName: ok.principal.agentName,
-      workspaceId: ok.principal.workspaceId,
-      task: eventTask(ok.principal),
-      service: ok.binding.serviceName,
-      secretName: ok.binding.secretName,
-      scheme: ok.dest.scheme,
-      host: ok.dest.host,
-      port: ok.dest.port,
-      method,
-      path: ok.path.path,
-      queryNames: queryNames(ok.path.query),
-      durationMs: performance.now() - trace.started,
+      ...forwardedFields(ok, method, trace),
       status,
       bytesIn,
       bytesOut,
@@ -194,6 +182,29 @@ function tooLarge(max: number): AirlockError {
 }
 
 /**
+ * The fields every event about a forwarded request shares (the before-forward
+ * record and the finished request, WebSocket upgrades included): who, which
+ * task, which service and secret name, where, and how long so far.
+ */
+export function forwardedFields(ok: Authorized, method: string, trace: Trace) {
+  return {
+    agentId: ok.principal.agentId,
+    agentName: ok.principal.agentName,
+    workspaceId: ok.principal.workspaceId,
+    task: eventTask(ok.principal),
+    service: ok.binding.serviceName,
+    secretName: ok.binding.secretName,
+    scheme: ok.dest.scheme,
+    host: ok.dest.host,
+    port: ok.dest.port,
+    method,
+    path: ok.path.path,
+    queryNames: queryNames(ok.path.query),
+    durationMs: performance.now() - trace.started,
+  };
+}
+
+/**
  * Awaits `deps.beforeForward` (when given) for a request about to be sent
  * upstream with its credential, and returns the audit id it gave. A
  * rejection propagates before anything was sent: the caller refuses.
@@ -208,19 +219,7 @@ export async function recordBeforeForward(
   const hook = ctx.deps.beforeForward;
   if (hook === undefined) return null;
   return hook({
-    agentId: ok.principal.agentId,
-    agentName: ok.principal.agentName,
-    workspaceId: ok.principal.workspaceId,
-    task: eventTask(ok.principal),
-    service: ok.binding.serviceName,
-    secretName: ok.binding.secretName,
-    scheme: ok.dest.scheme,
-    host: ok.dest.host,
-    port: ok.dest.port,
-    method,
-    path: ok.path.path,
-    queryNames: queryNames(ok.path.query),
-    durationMs: performance.now() - trace.started,
+    ...forwardedFields(ok, method, trace),
     upgrade,
   });
 }

@@ -4,8 +4,8 @@ import type { AirlockError, ErrorCode } from '../core/index.ts';
 import { type Authorized, upstreamHead } from './authorize.ts';
 import { type ProxyContext, type Trace, track } from './context.ts';
 import { upstreamError, writeRawError } from './errors.ts';
-import { eventTask, publishRequest, queryNames } from './events.ts';
-import { recordBeforeForward, timeoutError } from './forward.ts';
+import { publishRequest } from './events.ts';
+import { forwardedFields, recordBeforeForward, timeoutError } from './forward.ts';
 import { rewriteResponseHeaders } from './headers.ts';
 import { splice } from './splice.ts';
 
@@ -52,19 +52,7 @@ export async function forwardUpgrade(
     if (done) return;
     done = true;
     publishRequest(() => ({
-      agentId: ok.principal.agentId,
-      agentName: ok.principal.agentName,
-      workspaceId: ok.principal.workspaceId,
-      task: eventTask(ok.principal),
-      service: ok.binding.serviceName,
-      secretName: ok.binding.secretName,
-      scheme: ok.dest.scheme,
-      host: ok.dest.host,
-      port: ok.dest.port,
-      method: 'GET',
-      path: ok.path.path,
-      queryNames: queryNames(ok.path.query),
-      durationMs: performance.now() - trace.started,
+      ...forwardedFields(ok, 'GET', trace),
       status,
       bytesIn: head.length,
       bytesOut: 0,
