@@ -90,7 +90,7 @@ async function reflected(
   t.assert.equal(r.status, 200);
   check(t, !views(r).some(holdsSecret), 'no form of the secret reached the agent');
   const e = await p.audited(mark, (e) => e.kind === 'proxy.request', 'the injection');
-  t.assert.deepEqual(e.secret, { name: 'github', version: null });
+  t.assert.deepEqual(e.secret, { name: 'github', version: 1 });
   p.assertNoLeak(t.assert);
 }
 
