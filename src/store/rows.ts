@@ -24,23 +24,32 @@ export type Row = Record<string, SQLOutputValue>;
 
 const ROLES: ReadonlySet<string> = new Set<Role>(['owner', 'admin', 'operator', 'auditor']);
 
-function corrupt(column: string, cause?: unknown): AirlockError {
+/** The error for a row whose column does not hold what the schema says. */
+export function corrupt(column: string, cause?: unknown): AirlockError {
   return new AirlockError('ERR_STORE', `store row is malformed (column ${column})`, { cause });
 }
 
-function text(row: Row, column: string): string {
+/** A TEXT column. */
+export function text(row: Row, column: string): string {
   const v = row[column];
   if (typeof v !== 'string') throw corrupt(column);
   return v;
 }
 
-function int(row: Row, column: string): number {
+/** A nullable TEXT column. */
+export function textOrNull(row: Row, column: string): string | null {
+  return row[column] === null ? null : text(row, column);
+}
+
+/** An INTEGER column that fits a safe integer. */
+export function int(row: Row, column: string): number {
   const v = row[column];
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw corrupt(column);
   return v;
 }
 
-function intOrNull(row: Row, column: string): number | null {
+/** A nullable INTEGER column. */
+export function intOrNull(row: Row, column: string): number | null {
   return row[column] === null ? null : int(row, column);
 }
 

@@ -1,6 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite';
-import { AirlockError, type WorkspaceId } from '../core/index.ts';
-import type { Row } from './rows.ts';
+import type { WorkspaceId } from '../core/index.ts';
+import { corrupt, int, type Row, text, textOrNull } from './rows.ts';
 import type { SqliteConn } from './sqlite-conn.ts';
 import type {
   AuditActivityRow,
@@ -12,26 +12,6 @@ import type {
 
 /** Kinds the access review counts: credential uses and refusals. */
 const ACTIVITY_KINDS = `('proxy.request', 'proxy.denied', 'proxy.exfiltration_attempt')`;
-
-function corrupt(column: string): AirlockError {
-  return new AirlockError('ERR_STORE', `audit row is malformed (column ${column})`);
-}
-
-function text(row: Row, column: string): string {
-  const v = row[column];
-  if (typeof v !== 'string') throw corrupt(column);
-  return v;
-}
-
-function textOrNull(row: Row, column: string): string | null {
-  return row[column] === null ? null : text(row, column);
-}
-
-function int(row: Row, column: string): number {
-  const v = row[column];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw corrupt(column);
-  return v;
-}
 
 function decision(row: Row, column: string): 'allow' | 'deny' | null {
   const v = textOrNull(row, column);

@@ -1,23 +1,7 @@
-import { AirlockError, type WorkspaceId } from '../core/index.ts';
-import type { Row } from './rows.ts';
+import type { WorkspaceId } from '../core/index.ts';
+import { corrupt, int, type Row, text } from './rows.ts';
 import type { SqliteConn } from './sqlite-conn.ts';
 import type { ProviderRecord, SecretRefRecord, SourceStoreOps } from './types-sources.ts';
-
-function corrupt(column: string, cause?: unknown): AirlockError {
-  return new AirlockError('ERR_STORE', `store row is malformed (column ${column})`, { cause });
-}
-
-function text(row: Row, column: string): string {
-  const v = row[column];
-  if (typeof v !== 'string') throw corrupt(column);
-  return v;
-}
-
-function int(row: Row, column: string): number {
-  const v = row[column];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw corrupt(column);
-  return v;
-}
 
 function toRef(row: Row): SecretRefRecord {
   return {

@@ -1,5 +1,5 @@
-import { type AgentId, AirlockError, type WorkspaceId } from '../core/index.ts';
-import type { Row } from './rows.ts';
+import type { AgentId, WorkspaceId } from '../core/index.ts';
+import { int, intOrNull, type Row, text } from './rows.ts';
 import type { SqliteConn } from './sqlite-conn.ts';
 import type {
   RevocationTarget,
@@ -8,26 +8,6 @@ import type {
   TokenRecord,
   TokenStoreOps,
 } from './types-tokens.ts';
-
-function corrupt(column: string): AirlockError {
-  return new AirlockError('ERR_STORE', `store row is malformed (column ${column})`);
-}
-
-function text(row: Row, column: string): string {
-  const v = row[column];
-  if (typeof v !== 'string') throw corrupt(column);
-  return v;
-}
-
-function int(row: Row, column: string): number {
-  const v = row[column];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw corrupt(column);
-  return v;
-}
-
-function intOrNull(row: Row, column: string): number | null {
-  return row[column] === null ? null : int(row, column);
-}
 
 function toTask(row: Row): TaskRecord {
   return {
