@@ -34,3 +34,4 @@ export {
   requireIsolation,
   type SandboxOptions,
 } from './sandbox.ts';
+export { type RunUser, resolveRunUser } from './user.ts';

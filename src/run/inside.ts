@@ -7,7 +7,9 @@
 // control channel (fd 3), relays the signals named on later lines, and
 // exits with CMD's status. It holds nothing the agent does not already
 // have: its own environ is bwrap's (PATH only), and the proxy's socket
-// directory is the only part of the Airlock home it can see.
+// directory is the only part of the Airlock home it can see (with
+// `--user`, SOCKET is instead a relay of `airlock run`'s in the run
+// directory, and the home is as out of reach as it is for that user).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, Socket } from 'node:net';
 import { constants } from 'node:os';

@@ -8,17 +8,23 @@ export interface ChildResult {
 
 /**
  * Runs a program with exactly the environment given (plus PATH), never the
- * test's own, and collects its output.
+ * test's own, and collects its output; as another user with `user`.
  */
 export function runChild(
   command: string,
   args: readonly string[],
-  options: { env?: Readonly<Record<string, string>>; cwd?: string; input?: string } = {},
+  options: {
+    env?: Readonly<Record<string, string>>;
+    cwd?: string;
+    input?: string;
+    user?: { readonly uid: number; readonly gid: number };
+  } = {},
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.user === undefined ? {} : { uid: options.user.uid, gid: options.user.gid }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { AirlockError } from '../../core/index.ts';
 import { resolveHome } from '../../home/index.ts';
 import {
   checkPass,
@@ -7,6 +8,7 @@ import {
   launchIsolated,
   probeBwrap,
   requireIsolation,
+  resolveRunUser,
 } from '../../run/index.ts';
 import type { OptionValues } from '../command.ts';
 import { CLIENT_HELP, CLIENT_OPTIONS, type Command, list, str } from '../command.ts';
@@ -73,11 +75,14 @@ function runCommandWith(probe: IsolationProbe): Command {
     name: 'run',
     summary: 'Run a command as an agent: a task token, sealed placeholders, no real secret.',
     help: `run --agent NAME [--scope SPEC]... [--ttl D] [--on-behalf-of USER] [--pass VAR]...
-    [--hide PATH]... [--ro PATH]... [--no-isolation] -- CMD [ARGS]
+    [--hide PATH]... [--ro PATH]... [--user NAME] [--no-isolation] -- CMD [ARGS]
 
 ${SESSION_HELP}
   --hide PATH          also replace PATH by an empty directory (or file) inside the sandbox; repeatable
   --ro PATH            make PATH read-only inside the sandbox; repeatable
+  --user NAME          run CMD (and the sandbox) as this host user (a name or uid in
+                       /etc/passwd), with its HOME, USER and LOGNAME; needs root (or
+                       CAP_SETUID, CAP_SETGID and CAP_CHOWN); not with --no-isolation
   --no-isolation       run CMD without the sandbox (it can then reach everything you can)
 ${CLIENT_HELP}
 
@@ -95,7 +100,11 @@ network namespaces, no capabilities): the Airlock home is an empty directory,
 /proc shows only the sandbox's processes, and the only network is loopback,
 where 127.0.0.1:PORT reaches the proxy through a bridge to its Unix socket.
 Where that is unavailable, run refuses with ERR_ISOLATION_UNAVAILABLE unless
---no-isolation is given. See docs/isolation.md.
+--no-isolation is given. With --user (typically as root, in containers and
+CI) CMD also loses the caller's uid: it can reach only what that user can,
+and the proxy through a socket of the run's that only that user may open.
+TMPDIR and the working directory must be ones the user can reach. See
+docs/isolation.md.
 
 Inside a run, \`airlock run --scope NARROWER -- SUBCMD\` exchanges the run's
 token for a narrower one through airlock.internal: SUBCMD gets only that (in
@@ -103,6 +112,7 @@ the same sandbox).`,
     options: {
       ...SESSION_OPTIONS,
       'no-isolation': { type: 'boolean' },
+      user: { type: 'string' },
       hide: { type: 'string', multiple: true },
       ro: { type: 'string', multiple: true },
     },
@@ -113,8 +123,18 @@ the same sandbox).`,
       const isolate = values['no-isolation'] !== true && !insideRun(io.env);
       const paths = resolveHome(str(values, 'home'), io.env);
       const bwrap = io.env.AIRLOCK_BWRAP ?? 'bwrap';
+      const userSpec = str(values, 'user');
+      if (userSpec !== undefined && !isolate) {
+        throw new AirlockError(
+          'ERR_INVALID_ARGUMENT',
+          values['no-isolation'] === true
+            ? '--user needs the sandbox: it cannot be combined with --no-isolation'
+            : '--user is not available inside a run (the sandbox holds no privilege)',
+        );
+      }
+      const user = userSpec === undefined ? undefined : await resolveRunUser(userSpec);
       if (values['no-isolation'] === true) io.stderr.write(NO_ISOLATION_WARNING);
-      if (isolate) await requireIsolation(probe, bwrap, paths.proxySocket);
+      if (isolate) await requireIsolation(probe, bwrap, paths.proxySocket, user);
       const session = await openSession(values, io, true, null, isolate);
       try {
         if (!isolate) return await launch({ command: command ?? '', args, env: session.env });
@@ -130,6 +150,7 @@ the same sandbox).`,
           hide: [paths.home, paths.socket, ...list(values, 'hide').map((p) => resolve(p))],
           readOnly: list(values, 'ro').map((p) => resolve(p)),
           cwd: process.cwd(),
+          ...(user === undefined ? {} : { user }),
         });
       } finally {
         await session.end();
