@@ -6,7 +6,12 @@ import { type ChainPoint, GENESIS_HASH, toRecord } from './chain.ts';
 import { type AuditPage, type AuditQuery, toRowFilter } from './query.ts';
 import type { AuditAnomalyEvent, AuditEvent, AuditRecord } from './schema.ts';
 import { type VerifyReport, verifyChain } from './verify.ts';
-import { type AuditReceipt, AuditWriter, type AuditWriterOptions } from './writer.ts';
+import {
+  type AppendOptions,
+  type AuditReceipt,
+  AuditWriter,
+  type AuditWriterOptions,
+} from './writer.ts';
 
 /** Options for {@link openAuditLog}. */
 export interface AuditLogOptions extends AuditWriterOptions {
@@ -116,8 +121,8 @@ export class AuditLog {
   }
 
   /** Appends `event`; resolves once it is durable (see {@link AuditWriter.append}). */
-  append(event: AuditEvent): Promise<AuditReceipt> {
-    return this.#writer.append(event);
+  append(event: AuditEvent, opts?: AppendOptions): Promise<AuditReceipt> {
+    return this.#writer.append(event, opts);
   }
 
   /** Calls `listener` with every committed batch (the file sink, followers). */

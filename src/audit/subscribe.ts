@@ -159,7 +159,8 @@ export function subscribeProxyAudit(log: AuditLog, opts: ProxySubscription): () 
       const ws = str(f, 'workspaceId');
       if (ws !== null && !opts.owns(ws)) return;
       const event = build(f);
-      if (event !== null) log.append(event).catch(opts.onError);
+      // Nothing waits on these: they ride with the next before-forward commit.
+      if (event !== null) log.append(event, { defer: true }).catch(opts.onError);
     } catch (err) {
       opts.onError(err);
     }

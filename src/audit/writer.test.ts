@@ -54,6 +54,52 @@ test('events submitted together commit in one transaction (group commit)', async
   assert.deepEqual(batches, [1, 1, 1, 1, 1]);
 });
 
+test('a deferred event rides with the next urgent one, or commits alone once deferMs runs out', async (t) => {
+  const fx = await auditFixture();
+  t.after(() => fx.close());
+  const batches: number[] = [];
+  const counting: Store = {
+    ...fx.store,
+    appendAuditRows: (rows, head) => {
+      batches.push(rows.length);
+      return fx.store.appendAuditRows(rows, head);
+    },
+  };
+  const writer = new AuditWriter(
+    { store: counting, signer: fx.signer, instance: 'inst_test', clock: fx.clock, deferMs: 10_000 },
+    { seq: 0, hash: GENESIS_HASH },
+  );
+  let deferredDone = false;
+  const deferred = writer.append(requestEvent(fx, 'bot', 'outcome'), { defer: true }).then((r) => {
+    deferredDone = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(deferredDone, false, 'a deferred event waits for company');
+  assert.deepEqual(batches, []);
+  const urgent = await writer.append(requestEvent(fx, 'bot', 'next'));
+  assert.deepEqual(batches, [2], 'one transaction carries both');
+  assert.equal((await deferred).seq, 1, 'chain order is append order');
+  assert.equal(urgent.seq, 2);
+
+  // Alone, it commits when its window runs out.
+  const quick = new AuditWriter(
+    { store: counting, signer: fx.signer, instance: 'inst_test', clock: fx.clock, deferMs: 20 },
+    writer.head,
+  );
+  const started = Date.now();
+  const alone = await quick.append(requestEvent(fx, 'bot', 'late'), { defer: true });
+  assert.ok(Date.now() - started >= 15, 'waited for its window');
+  assert.equal(alone.seq, 3);
+  assert.deepEqual(batches, [2, 1]);
+
+  // close() commits what is deferred at once.
+  const pending = quick.append(requestEvent(fx, 'bot', 'at-close'), { defer: true });
+  await quick.close();
+  assert.equal((await pending).seq, 4);
+  assert.deepEqual(batches, [2, 1, 1]);
+});
+
 test('a failed commit rejects its batch with ERR_AUDIT_UNAVAILABLE and keeps the head', async (t) => {
   const fx = await auditFixture();
   t.after(() => fx.close());

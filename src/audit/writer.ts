@@ -28,6 +28,23 @@ export interface AuditWriterOptions {
   readonly windowMs?: number;
   /** Most events per transaction (default 1024). 1 turns group commit off. */
   readonly maxBatch?: number;
+  /**
+   * How long a deferred event (`append(e, { defer: true })`) may wait for
+   * the next commit, in ms (default 50). It rides along with the next
+   * event that cannot wait, or commits alone when this runs out.
+   */
+  readonly deferMs?: number;
+}
+
+/** How an event is appended. */
+export interface AppendOptions {
+  /**
+   * Nobody is waiting on this event's durability (an outcome or refusal
+   * recorded after the fact): commit it with the next event that is waited
+   * on, or within `deferMs`. Its position in the chain is still the order
+   * of `append` calls.
+   */
+  readonly defer?: boolean;
 }
 
 interface Pending {
@@ -69,10 +86,14 @@ export class AuditWriter {
   readonly #clock: Clock;
   readonly #windowMs: number;
   readonly #maxBatch: number;
+  readonly #deferMs: number;
   readonly #lane = new Lane();
   readonly #listeners = new Set<(records: readonly AuditRecord[]) => void>();
   #queue: Pending[] = [];
+  /** A drain is due at the next turn (or after the window). */
   #scheduled = false;
+  /** The timer that commits deferred events no urgent one has carried. */
+  #deferTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   #head: ChainPoint;
 
@@ -80,6 +101,10 @@ export class AuditWriter {
   constructor(opts: AuditWriterOptions, head: ChainPoint) {
     const windowMs = opts.windowMs ?? 0;
     const maxBatch = opts.maxBatch ?? 1024;
+    const deferMs = opts.deferMs ?? 50;
+    if (!Number.isInteger(deferMs) || deferMs < 0 || deferMs > 10_000) {
+      throw new TypeError('deferMs must be an integer in 0..10000');
+    }
     if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 1000) {
       throw new TypeError('windowMs must be an integer in 0..1000');
     }
@@ -92,6 +117,7 @@ export class AuditWriter {
     this.#clock = opts.clock;
     this.#windowMs = windowMs;
     this.#maxBatch = maxBatch;
+    this.#deferMs = deferMs;
     this.#head = head;
   }
 
@@ -105,14 +131,15 @@ export class AuditWriter {
    * `ERR_AUDIT_REFUSED` for an event the guard refuses, and with
    * `ERR_AUDIT_UNAVAILABLE` after `close()` or when its commit fails.
    */
-  append(event: AuditEvent): Promise<AuditReceipt> {
+  append(event: AuditEvent, opts: AppendOptions = {}): Promise<AuditReceipt> {
     try {
       if (this.#closed) throw new AirlockError('ERR_AUDIT_UNAVAILABLE', 'the audit log is closed');
       const json = canonicalJson(event);
       assertAuditSafe(event, json);
       return new Promise<AuditReceipt>((resolve, reject) => {
         this.#queue.push({ event, json, resolve, reject });
-        this.#schedule();
+        if (opts.defer === true) this.#scheduleDeferred();
+        else this.#schedule();
       });
     } catch (err) {
       return Promise.reject(err);
@@ -141,12 +168,28 @@ export class AuditWriter {
   /** Commits what is queued, then refuses further appends. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#deferTimer !== null) clearTimeout(this.#deferTimer);
+    this.#deferTimer = null;
     await this.flush();
+  }
+
+  #scheduleDeferred(): void {
+    if (this.#scheduled || this.#deferTimer !== null) return;
+    this.#deferTimer = setTimeout(() => {
+      this.#deferTimer = null;
+      this.#schedule();
+    }, this.#deferMs);
+    // close() flushes; a pending timer must not keep the process alive.
+    this.#deferTimer.unref();
   }
 
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
+    if (this.#deferTimer !== null) {
+      clearTimeout(this.#deferTimer);
+      this.#deferTimer = null;
+    }
     const run = () => {
       void this.#lane.run(() => this.#drain());
     };
