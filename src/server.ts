@@ -156,14 +156,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // Invariant 5: an injection's record is durable before the credential leaves.
       // It names the stored secret's current version (null for a reference).
       beforeForward: async (event) => {
-        const secret =
+        const secretVersion =
           event.workspaceId === null
             ? null
-            : await store.getSecretByName(event.workspaceId, event.secretName);
-        return recordBeforeForward(auditLog, {
-          ...event,
-          secretVersion: secret?.currentVersion ?? null,
-        });
+            : await vault.currentVersion(event.workspaceId, event.secretName);
+        return recordBeforeForward(auditLog, { ...event, secretVersion });
       },
       clock,
       options: options.proxyOptions ?? {},

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 declare const brand: unique symbol;
 /** A string that the type system keeps apart from other strings of another brand. */
@@ -34,7 +34,22 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
+const ID_BYTES = 16;
+/**
+ * Ids are made on every proxied request (audit events), so their random
+ * bytes come from the CSPRNG 256 ids at a time rather than one call each.
+ * Ids are names, not secrets: nothing is keyed on them.
+ */
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idPoolAt = idPool.length;
+
 /** A new random identifier `<prefix>_<26 base32 chars>` (128 bits of randomness). */
 export function newId<T extends string>(prefix: string): T {
-  return `${prefix}_${base32(randomBytes(16))}` as T;
+  if (idPoolAt === idPool.length) {
+    randomFillSync(idPool);
+    idPoolAt = 0;
+  }
+  const bytes = idPool.subarray(idPoolAt, idPoolAt + ID_BYTES);
+  idPoolAt += ID_BYTES;
+  return `${prefix}_${base32(bytes)}` as T;
 }

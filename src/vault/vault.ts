@@ -1,5 +1,5 @@
 import type { Clock, SecretId, WorkspaceId } from '../core/index.ts';
-import { AirlockError, newId } from '../core/index.ts';
+import { AirlockError, isAirlockError, newId } from '../core/index.ts';
 import { newDataKey, open, seal, secretAad, unwrapDataKey, wrapDataKey } from '../crypto/index.ts';
 import type { SecretRecord, Store } from '../store/index.ts';
 import { assertSecretName, assertSecretValue } from './names.ts';
@@ -35,8 +35,10 @@ export class Vault {
   readonly #clock: Clock;
   readonly #maxBytes: number;
   readonly #dataKeys = new Map<WorkspaceId, Uint8Array>();
-  /** Current values already decrypted for injection, by `workspace\0name`; dropped on any write. */
-  readonly #current = new Map<string, string>();
+  /** Current values already decrypted for injection, with their version, by `workspace\0name`; dropped on any write. */
+  readonly #current = new Map<string, { readonly value: string; readonly version: number }>();
+  /** Names `currentVersion` found no secret for (references); dropped on any write. */
+  readonly #absent = new Set<string>();
   /** Bumped by every write, so a read that raced a write never caches the old value. */
   #writes = 0;
 
@@ -59,6 +61,7 @@ export class Vault {
       { id, workspaceId: ws, name, createdAt: now },
       { secretId: id, version: 1, ciphertext, createdAt: now },
     );
+    this.#forget(ws, name);
     return this.#metadataOf(ws, name);
   }
 
@@ -109,13 +112,39 @@ export class Vault {
    * on every request); any write to the secret drops it.
    */
   async current(ws: WorkspaceId, name: string): Promise<string> {
+    return (await this.#cachedCurrent(ws, name)).value;
+  }
+
+  /**
+   * The version `current` serves, or null when the vault holds no secret
+   * of that name (a reference, say). For the audit record of an injection,
+   * without a store read on every request.
+   */
+  async currentVersion(ws: WorkspaceId, name: string): Promise<number | null> {
+    const key = `${ws}\0${name}`;
+    if (this.#absent.has(key)) return null;
+    const writes = this.#writes;
+    try {
+      return (await this.#cachedCurrent(ws, name)).version;
+    } catch (err) {
+      if (!isAirlockError(err, 'ERR_NOT_FOUND')) throw err;
+      if (writes === this.#writes) this.#absent.add(key);
+      return null;
+    }
+  }
+
+  async #cachedCurrent(
+    ws: WorkspaceId,
+    name: string,
+  ): Promise<{ readonly value: string; readonly version: number }> {
     const key = `${ws}\0${name}`;
     const cached = this.#current.get(key);
     if (cached !== undefined) return cached;
     const writes = this.#writes;
-    const value = (await this.reveal(ws, name)).toString('utf8');
-    if (writes === this.#writes) this.#current.set(key, value);
-    return value;
+    const { value, version } = await this.#revealCurrent(ws, name);
+    const entry = { value: value.toString('utf8'), version };
+    if (writes === this.#writes) this.#current.set(key, entry);
+    return entry;
   }
 
   /**
@@ -123,17 +152,25 @@ export class Vault {
    * when the ciphertext does not belong where it is stored.
    */
   async reveal(ws: WorkspaceId, name: string): Promise<Buffer> {
+    return (await this.#revealCurrent(ws, name)).value;
+  }
+
+  async #revealCurrent(ws: WorkspaceId, name: string): Promise<{ value: Buffer; version: number }> {
     const secret = await this.#store.getSecretByName(ws, name);
     if (secret === null) throw notFound(name);
     const version = await this.#store.getSecretVersion(ws, secret.id, secret.currentVersion);
     if (version === null) throw notFound(name);
     const key = await this.#dataKey(ws);
-    return Buffer.from(open(key, version.ciphertext, secretAad(ws, secret.id, version.version)));
+    const value = Buffer.from(
+      open(key, version.ciphertext, secretAad(ws, secret.id, version.version)),
+    );
+    return { value, version: version.version };
   }
 
   #forget(ws: WorkspaceId, name: string): void {
     this.#writes++;
     this.#current.delete(`${ws}\0${name}`);
+    this.#absent.delete(`${ws}\0${name}`);
   }
 
   async #metadataOf(ws: WorkspaceId, name: string): Promise<SecretMetadata> {
