@@ -11,8 +11,9 @@
 // `--user`, SOCKET is instead a relay of `airlock run`'s in the run
 // directory, and the home is as out of reach as it is for that user).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer, Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { constants } from 'node:os';
+import { spliceTo } from './splice.ts';
 
 const [portText, socketPath, command, ...args] = process.argv.slice(2);
 const port = Number(portText);
@@ -29,15 +30,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const)
   process.on(signal, () => {});
 
 const bridge = createServer((client) => {
-  const upstream = connect(socketPath);
-  const close = (): void => {
-    client.destroy();
-    upstream.destroy();
-  };
-  client.on('error', close).on('close', close);
-  upstream.on('error', close).on('close', close);
-  client.pipe(upstream);
-  upstream.pipe(client);
+  spliceTo(client, socketPath);
 });
 await new Promise<void>((resolve, reject) => {
   bridge.once('error', reject);

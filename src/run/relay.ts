@@ -1,6 +1,7 @@
 import { chmod, chown, readdir } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { spliceTo } from './splice.ts';
 import type { RunUser } from './user.ts';
 
 /** A listening relay; `close` stops it and ends the connections it carries. */
@@ -22,18 +23,10 @@ export interface Relay {
 export async function startRelay(path: string, target: string, user: RunUser): Promise<Relay> {
   const open = new Set<Socket>();
   const server = createServer((client) => {
-    const upstream = connect(target);
+    const upstream = spliceTo(client, target);
     open.add(client).add(upstream);
-    const close = (): void => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.once('close', () => open.delete(client));
+    upstream.once('close', () => open.delete(upstream));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
