@@ -1,5 +1,5 @@
 import type { Clock, SecretId, WorkspaceId } from '../core/index.ts';
-import { AirlockError, isAirlockError, newId } from '../core/index.ts';
+import { AirlockError, newId } from '../core/index.ts';
 import { newDataKey, open, seal, secretAad, unwrapDataKey, wrapDataKey } from '../crypto/index.ts';
 import type { SecretRecord, Store } from '../store/index.ts';
 import { assertSecretName, assertSecretValue } from './names.ts';
@@ -20,6 +20,12 @@ export interface VaultOptions {
   readonly maxSecretBytes: number;
 }
 
+/** A secret's current value as injected, and its version. */
+interface Current {
+  readonly value: string;
+  readonly version: number;
+}
+
 /**
  * Secrets and their versions under envelope encryption (DESIGN, "Secrets at
  * rest"): each workspace's data key is wrapped by the root key, and each
@@ -35,10 +41,12 @@ export class Vault {
   readonly #clock: Clock;
   readonly #maxBytes: number;
   readonly #dataKeys = new Map<WorkspaceId, Uint8Array>();
-  /** Current values already decrypted for injection, with their version, by `workspace\0name`; dropped on any write. */
-  readonly #current = new Map<string, { readonly value: string; readonly version: number }>();
-  /** Names `currentVersion` found no secret for (references); dropped on any write. */
-  readonly #absent = new Set<string>();
+  /**
+   * Current values already decrypted for injection, with their version, by
+   * `workspace\0name`; null for a name the store has no secret of (a
+   * reference). Dropped on any write.
+   */
+  readonly #current = new Map<string, Current | null>();
   /** Bumped by every write, so a read that raced a write never caches the old value. */
   #writes = 0;
 
@@ -112,7 +120,9 @@ export class Vault {
    * on every request); any write to the secret drops it.
    */
   async current(ws: WorkspaceId, name: string): Promise<string> {
-    return (await this.#cachedCurrent(ws, name)).value;
+    const entry = await this.#cachedCurrent(ws, name);
+    if (entry === null) throw notFound(name);
+    return entry.value;
   }
 
   /**
@@ -121,28 +131,19 @@ export class Vault {
    * without a store read on every request.
    */
   async currentVersion(ws: WorkspaceId, name: string): Promise<number | null> {
-    const key = `${ws}\0${name}`;
-    if (this.#absent.has(key)) return null;
-    const writes = this.#writes;
-    try {
-      return (await this.#cachedCurrent(ws, name)).version;
-    } catch (err) {
-      if (!isAirlockError(err, 'ERR_NOT_FOUND')) throw err;
-      if (writes === this.#writes) this.#absent.add(key);
-      return null;
-    }
+    return (await this.#cachedCurrent(ws, name))?.version ?? null;
   }
 
-  async #cachedCurrent(
-    ws: WorkspaceId,
-    name: string,
-  ): Promise<{ readonly value: string; readonly version: number }> {
+  async #cachedCurrent(ws: WorkspaceId, name: string): Promise<Current | null> {
     const key = `${ws}\0${name}`;
     const cached = this.#current.get(key);
     if (cached !== undefined) return cached;
     const writes = this.#writes;
-    const { value, version } = await this.#revealCurrent(ws, name);
-    const entry = { value: value.toString('utf8'), version };
+    const revealed = await this.#revealCurrent(ws, name);
+    const entry =
+      revealed === null
+        ? null
+        : { value: revealed.value.toString('utf8'), version: revealed.version };
     if (writes === this.#writes) this.#current.set(key, entry);
     return entry;
   }
@@ -152,14 +153,20 @@ export class Vault {
    * when the ciphertext does not belong where it is stored.
    */
   async reveal(ws: WorkspaceId, name: string): Promise<Buffer> {
-    return (await this.#revealCurrent(ws, name)).value;
+    const revealed = await this.#revealCurrent(ws, name);
+    if (revealed === null) throw notFound(name);
+    return revealed.value;
   }
 
-  async #revealCurrent(ws: WorkspaceId, name: string): Promise<{ value: Buffer; version: number }> {
+  /** The current version and its plaintext; null when there is no such secret. */
+  async #revealCurrent(
+    ws: WorkspaceId,
+    name: string,
+  ): Promise<{ value: Buffer; version: number } | null> {
     const secret = await this.#store.getSecretByName(ws, name);
-    if (secret === null) throw notFound(name);
+    if (secret === null) return null;
     const version = await this.#store.getSecretVersion(ws, secret.id, secret.currentVersion);
-    if (version === null) throw notFound(name);
+    if (version === null) return null;
     const key = await this.#dataKey(ws);
     const value = Buffer.from(
       open(key, version.ciphertext, secretAad(ws, secret.id, version.version)),
@@ -170,7 +177,6 @@ export class Vault {
   #forget(ws: WorkspaceId, name: string): void {
     this.#writes++;
     this.#current.delete(`${ws}\0${name}`);
-    this.#absent.delete(`${ws}\0${name}`);
   }
 
   async #metadataOf(ws: WorkspaceId, name: string): Promise<SecretMetadata> {
