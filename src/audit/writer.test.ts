@@ -6,6 +6,19 @@ import type { Store } from '../store/index.ts';
 import { GENESIS_HASH } from './chain.ts';
 import { AuditWriter } from './writer.ts';
 
+/** `store` recording the size of every batch appended through it. */
+function countingBatches(store: Store): { counting: Store; batches: number[] } {
+  const batches: number[] = [];
+  const counting: Store = {
+    ...store,
+    appendAuditRows: (rows, head) => {
+      batches.push(rows.length);
+      return store.appendAuditRows(rows, head);
+    },
+  };
+  return { counting, batches };
+}
+
 test('append resolves only once the event is committed: another connection sees it', async (t) => {
   const fx = await auditFixture();
   t.after(() => fx.close());
@@ -23,14 +36,7 @@ test('append resolves only once the event is committed: another connection sees 
 test('events submitted together commit in one transaction (group commit)', async (t) => {
   const fx = await auditFixture();
   t.after(() => fx.close());
-  const batches: number[] = [];
-  const counting: Store = {
-    ...fx.store,
-    appendAuditRows: (rows, head) => {
-      batches.push(rows.length);
-      return fx.store.appendAuditRows(rows, head);
-    },
-  };
+  const { counting, batches } = countingBatches(fx.store);
   const writer = new AuditWriter(
     { store: counting, signer: fx.signer, instance: 'inst_test', clock: fx.clock },
     { seq: 0, hash: GENESIS_HASH },
@@ -57,14 +63,7 @@ test('events submitted together commit in one transaction (group commit)', async
 test('a deferred event rides with the next urgent one, or commits alone once deferMs runs out', async (t) => {
   const fx = await auditFixture();
   t.after(() => fx.close());
-  const batches: number[] = [];
-  const counting: Store = {
-    ...fx.store,
-    appendAuditRows: (rows, head) => {
-      batches.push(rows.length);
-      return fx.store.appendAuditRows(rows, head);
-    },
-  };
+  const { counting, batches } = countingBatches(fx.store);
   const writer = new AuditWriter(
     { store: counting, signer: fx.signer, instance: 'inst_test', clock: fx.clock, deferMs: 10_000 },
     { seq: 0, hash: GENESIS_HASH },
