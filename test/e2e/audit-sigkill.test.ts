@@ -2,49 +2,15 @@
 // Every request the upstream received has its audit record (written, and
 // durable, before the request was forwarded), and the chain still verifies.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { api, CLI, initTestHome, serveTestHome } from '../helpers/airlock.ts';
+import { api, initTestHome, serveTestHome, spawnServe } from '../helpers/airlock.ts';
 import { startUpstream } from '../helpers/upstream.ts';
 
 const HOST = 'upstream.test';
 const CLIENTS = 24;
 const KILL_AFTER = 300;
-
-/** Starts `airlock serve` as a child process and resolves with its proxy port. */
-function serveChild(home: string, upstreamPort: number) {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'serve',
-      '--home',
-      home,
-      '--api',
-      '127.0.0.1:0',
-      '--proxy',
-      '127.0.0.1:0',
-      '--allow-private',
-      '127.0.0.1/32',
-      '--resolve',
-      `${HOST}:${upstreamPort}:127.0.0.1`,
-    ],
-    { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = new Promise<number>((resolve, reject) => {
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = /"proxy":"127\.0\.0\.1:(\d+)"/.exec(err);
-      if (m !== null) resolve(Number(m[1]));
-    });
-    child.once('exit', () => reject(new Error(`airlock serve exited: ${err}`)));
-  });
-  return { child, port, exited };
-}
 
 /** One absolute-form request through the proxy; resolves whatever happens. */
 function send(proxyPort: number, upstreamPort: number, key: string, n: number): Promise<void> {
@@ -98,8 +64,13 @@ test('invariant 5 under SIGKILL: every request the upstream received is on recor
   );
   await setup.close();
 
-  const served = serveChild(home.paths.home, upstream.port);
-  const proxyPort = await served.port;
+  const served = spawnServe(home.paths.home, [
+    '--allow-private',
+    '127.0.0.1/32',
+    '--resolve',
+    `${HOST}:${upstream.port}:127.0.0.1`,
+  ]);
+  const proxyPort = (await served.listening).proxy;
   let n = 0;
   let killed = false;
   const client = async () => {

@@ -23,6 +23,8 @@ import {
   OPENAI_SECRET,
   type RunFixture,
   startRunFixture,
+  steppedAgent,
+  steppedCalls,
 } from '../helpers/run.ts';
 
 let f: RunFixture;
@@ -135,23 +137,8 @@ test('git inside an isolated run goes through the proxy, which injects the crede
 
 test('a long-running isolated agent keeps working across a secret rotation and a server restart', async () => {
   const { dir, cleanup } = await tempDir('airlock-isolation-');
-  const call = (n: number) =>
-    `while [ ! -e ${dir}/go${n} ]; do sleep 0.05; done; curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OPENAI_API_KEY" ${openai()} > ${dir}/out${n}.tmp; mv ${dir}/out${n}.tmp ${dir}/out${n}`;
-  const child = f.spawnRun([], ['/bin/sh', '-c', [1, 2, 3].map(call).join('; ')]);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const step = async (n: number): Promise<string> => {
-    await writeFile(join(dir, `go${n}`), '');
-    const deadline = Date.now() + 60_000;
-    while (!existsSync(join(dir, `out${n}`))) {
-      if (Date.now() > deadline) throw new Error(`step ${n} never finished: ${stderr}`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return readFile(join(dir, `out${n}`), 'utf8');
-  };
+  const agent = steppedAgent(f.spawnRun([], steppedCalls(dir, openai(), 3)), dir);
+  const { step } = agent;
   try {
     assert.equal(await step(1), '200');
     assert.equal(f.openai.requests.at(-1)?.headers.authorization, `Bearer ${OPENAI_SECRET}`);
@@ -166,13 +153,9 @@ test('a long-running isolated agent keeps working across a secret rotation and a
     await f.restart();
     assert.equal(await step(3), '200', 'the bridge reaches the restarted server');
     assert.equal(f.openai.requests.at(-1)?.headers.authorization, `Bearer ${rotated}`);
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await agent.exited, 0, agent.stderr());
   } finally {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // ESRCH: the group is already gone.
-    }
+    agent.kill();
     await cleanup();
   }
 });

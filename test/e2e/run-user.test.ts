@@ -9,13 +9,13 @@
  * nobody shows the same isolation, and `--user` is refused there.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { probeBwrap } from '../../src/run/index.ts';
-import { CLI, tempDir } from '../helpers/airlock.ts';
+import { CLI, spawnServe, tempDir } from '../helpers/airlock.ts';
 import { runChild } from '../helpers/child.ts';
 import { createTestPki, type TestPki } from '../helpers/pki.ts';
 import {
@@ -24,6 +24,8 @@ import {
   OPENAI_SECRET,
   type RunFixture,
   startRunFixture,
+  steppedAgent,
+  steppedCalls,
 } from '../helpers/run.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 
@@ -144,52 +146,19 @@ describe('as root: airlock run --user', { skip: isRoot ? false : 'needs root' },
     if (user === null) return t.skip('no nobody account');
     const { dir, cleanup } = await tempDir('airlock-run-user-');
     await chmod(dir, 0o1777);
-    const call = (n: number) =>
-      `while [ ! -e ${dir}/go${n} ]; do sleep 0.05; done; curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OPENAI_API_KEY" ${openai()} > ${dir}/out${n}.tmp; mv ${dir}/out${n}.tmp ${dir}/out${n}`;
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'run',
-        '--agent',
-        'coder',
-        '--home',
-        f.home.paths.home,
-        '--user',
-        'nobody',
-        '--',
-        '/bin/sh',
-        '-c',
-        [1, 2].map(call).join('; '),
-      ],
-      { env: env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    const agent = steppedAgent(
+      f.spawnRun(['--user', 'nobody'], steppedCalls(dir, openai(), 2), env()),
+      dir,
     );
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const step = async (n: number): Promise<string> => {
-      await writeFile(join(dir, `go${n}`), '');
-      const deadline = Date.now() + 60_000;
-      while (!existsSync(join(dir, `out${n}`))) {
-        if (Date.now() > deadline) throw new Error(`step ${n} never finished: ${stderr}`);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      return readFile(join(dir, `out${n}`), 'utf8');
-    };
+    const { step } = agent;
     try {
       assert.equal(await step(1), '200');
       await f.restart();
       assert.equal(await step(2), '200', 'the relay reaches the restarted server');
       assert.equal(f.openai.requests.at(-1)?.headers.authorization, `Bearer ${OPENAI_SECRET}`);
-      assert.equal(await exited, 0, stderr);
+      assert.equal(await agent.exited, 0, agent.stderr());
     } finally {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // ESRCH: the group is already gone.
-      }
+      agent.kill();
       await cleanup();
     }
   });
@@ -242,17 +211,9 @@ async function serveAs(
   caFile: string,
   cwd: string,
 ): Promise<{ child: ChildProcess; api: number; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
+  const served = spawnServe(
+    home,
     [
-      CLI,
-      'serve',
-      '--home',
-      home,
-      '--api',
-      '127.0.0.1:0',
-      '--proxy',
-      '127.0.0.1:0',
       '--allow-private',
       '127.0.0.1/32',
       '--resolve',
@@ -260,30 +221,15 @@ async function serveAs(
       '--upstream-ca',
       caFile,
     ],
-    {
-      cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
-    },
+    { cwd, ...(user === undefined ? {} : { user }) },
   );
-  let output = '';
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const api = await new Promise<number>((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      output += d;
-      const m = /"api":"127\.0\.0\.1:(\d+)"/.exec(output);
-      if (m !== null) resolve(Number(m[1]));
-    });
-    child.stdout.resume();
-    void closed.then(() => reject(new Error(`serve exited: ${output}`)));
-  });
+  const { api } = await served.listening;
   return {
-    child,
+    child: served.child,
     api,
     async stop() {
-      child.kill('SIGTERM');
-      await closed;
+      served.child.kill('SIGTERM');
+      await served.exited;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,50 @@ export function serveTestHome(
     proxyOptions,
     ...(passphrase === undefined ? {} : { passphrase }),
   });
+}
+
+/** `airlock serve` running as a child process. */
+export interface ServeChild {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** The ports it listens on, from its start-up line; rejects if it exits first. */
+  readonly listening: Promise<{ readonly api: number; readonly proxy: number }>;
+  readonly exited: Promise<void>;
+}
+
+/**
+ * Starts `airlock serve --home HOME` as a child process, with the API and
+ * the proxy on ephemeral loopback ports and `args` after them; with only
+ * PATH in its environment; as `user` when given.
+ */
+export function spawnServe(
+  home: string,
+  args: readonly string[],
+  opts: { cwd?: string; user?: { readonly uid: number; readonly gid: number } } = {},
+): ServeChild {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--home', home, '--api', '127.0.0.1:0', '--proxy', '127.0.0.1:0', ...args],
+    {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+      ...(opts.user === undefined ? {} : { uid: opts.user.uid, gid: opts.user.gid }),
+    },
+  );
+  child.stdin.end();
+  child.stdout.resume();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const listening = new Promise<{ api: number; proxy: number }>((resolve, reject) => {
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      const api = /"api":"127\.0\.0\.1:(\d+)"/.exec(err);
+      const proxy = /"proxy":"127\.0\.0\.1:(\d+)"/.exec(err);
+      if (api !== null && proxy !== null) resolve({ api: Number(api[1]), proxy: Number(proxy[1]) });
+    });
+    child.once('exit', () => reject(new Error(`airlock serve exited: ${err}`)));
+  });
+  return { child, listening, exited };
 }
 
 export type CliResult = ChildResult;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunningServer } from '../../src/server.ts';
 import { CLI, initTestHome, runCli, serveTestHome, type TestHome, tempDir } from './airlock.ts';
@@ -51,7 +52,11 @@ export interface RunFixture {
     env?: Record<string, string>,
   ): Promise<ChildResult>;
   /** `airlock run` as a child the test can signal. */
-  spawnRun(args: readonly string[], cmd: readonly string[]): ReturnType<typeof spawn>;
+  spawnRun(
+    args: readonly string[],
+    cmd: readonly string[],
+    env?: Record<string, string>,
+  ): ReturnType<typeof spawn>;
   close(): Promise<void>;
 }
 
@@ -157,9 +162,9 @@ export async function startRunFixture(): Promise<RunFixture> {
     parentEnv,
     cli,
     run: (args, cmd, env = parentEnv()) => runCli(runArgs(args, cmd), { env }),
-    spawnRun: (args, cmd) =>
+    spawnRun: (args, cmd, env = parentEnv()) =>
       spawn(process.execPath, [CLI, ...runArgs(args, cmd)], {
-        env: parentEnv(),
+        env,
         stdio: ['ignore', 'pipe', 'pipe'],
         // Its own process group, so a test can end the command it started too.
         detached: true,
@@ -171,6 +176,57 @@ export async function startRunFixture(): Promise<RunFixture> {
       await pki.cleanup();
       await user.cleanup();
       await home.cleanup();
+    },
+  };
+}
+
+/**
+ * The script of a long-running agent driven step by step: for each step n
+ * it waits for `go<n>` in `dir`, makes one proxied call to `url` with its
+ * `$OPENAI_API_KEY` (a placeholder), and writes the HTTP status to `out<n>`.
+ */
+export function steppedCalls(dir: string, url: string, steps: number): string[] {
+  const call = (n: number) =>
+    `while [ ! -e ${dir}/go${n} ]; do sleep 0.05; done; curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $OPENAI_API_KEY" ${url} > ${dir}/out${n}.tmp; mv ${dir}/out${n}.tmp ${dir}/out${n}`;
+  const script = Array.from({ length: steps }, (_, i) => call(i + 1)).join('; ');
+  return ['/bin/sh', '-c', script];
+}
+
+/** Drives an `airlock run` child running {@link steppedCalls}. */
+export interface SteppedAgent {
+  /** Lets step n go and resolves with the status it wrote. */
+  step(n: number): Promise<string>;
+  /** The run's exit status. */
+  readonly exited: Promise<number | null>;
+  stderr(): string;
+  /** Kills the run's whole process group (it was spawned detached). */
+  kill(): void;
+}
+
+export function steppedAgent(child: ChildProcess, dir: string): SteppedAgent {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  return {
+    exited,
+    stderr: () => stderr,
+    async step(n) {
+      await writeFile(join(dir, `go${n}`), '');
+      const deadline = Date.now() + 60_000;
+      while (!existsSync(join(dir, `out${n}`))) {
+        if (Date.now() > deadline) throw new Error(`step ${n} never finished: ${stderr}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return readFile(join(dir, `out${n}`), 'utf8');
+    },
+    kill() {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // ESRCH: the group is already gone.
+      }
     },
   };
 }
