@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { Needle } from './needle.ts';
 
 /** One thing to scrub: every occurrence of `find` becomes `replace`. */
 export interface ScrubRule {
@@ -15,6 +16,8 @@ const EMPTY = Buffer.alloc(0);
  */
 export class ScrubRules {
   readonly rules: readonly ScrubRule[];
+  /** Each rule's `find`, ready to search for (same order as `rules`). */
+  readonly needles: readonly Needle[];
   /** Longest `find`: the most a streaming scrubber ever holds back, less one. */
   readonly maxLength: number;
   /** Byte → true when some rule starts with it (cheap test before a prefix compare). */
@@ -24,6 +27,7 @@ export class ScrubRules {
     this.rules = rules
       .filter((r) => r.find.length > 0)
       .sort((a, b) => b.find.length - a.find.length);
+    this.needles = this.rules.map((r) => new Needle(r.find));
     this.maxLength = this.rules.reduce((m, r) => Math.max(m, r.find.length), 0);
     for (const r of this.rules) this.#firstBytes[r.find[0] ?? 0] = 1;
   }
@@ -34,15 +38,32 @@ export class ScrubRules {
   }
 
   /**
+   * True when a match may start somewhere in `held` (the tail a scrubber
+   * kept) now that `next` follows it, or `next` is too short to tell. Only
+   * the first {@link maxLength} bytes of `next` are looked at.
+   */
+  mayStartIn(held: Buffer, next: Buffer): boolean {
+    const probe = Buffer.concat([held, next.subarray(0, this.maxLength)]);
+    for (let at = 0; at < held.length; at++) if (this.mayMatchAt(probe, at)) return true;
+    return false;
+  }
+
+  /**
    * True when some rule matches at `at`, or `data[at..]` is a prefix of
    * one: a match may start there once more bytes are known.
    */
   mayMatchAt(data: Buffer, at: number): boolean {
     if (this.#firstBytes[data[at] ?? 0] !== 1) return false;
     const rest = data.length - at;
+    // Byte by byte in JS: a call into `Buffer.compare` per rule and position
+    // cost more than the comparison (a body of one repeated byte that starts
+    // a rule made it most of a download's time).
     for (const r of this.rules) {
-      const n = Math.min(rest, r.find.length);
-      if (data.compare(r.find, 0, n, at, at + n) === 0) return true;
+      const find = r.find;
+      const n = Math.min(rest, find.length);
+      let i = 0;
+      while (i < n && data[at + i] === find[i]) i++;
+      if (i === n) return true;
     }
     return false;
   }
@@ -67,21 +88,35 @@ export class StreamScrubber {
 
   /** The scrubbed bytes that `chunk` (and what was held before it) decides. */
   write(chunk: Buffer): Buffer {
-    if (chunk.length === 0) return EMPTY;
-    const data = this.#held.length === 0 ? chunk : Buffer.concat([this.#held, chunk]);
+    return join(this.writeParts(chunk));
+  }
+
+  /**
+   * As {@link write}, in pieces, so that nothing is copied to join them:
+   * what was held goes out as it is when no match can start in it, and the
+   * chunk is scanned alone (a long body whose every chunk ends in a byte
+   * that starts a rule would otherwise be copied chunk by chunk).
+   */
+  writeParts(chunk: Buffer): Buffer[] {
+    if (chunk.length === 0) return [];
+    const held = this.#held;
     this.#held = EMPTY;
-    return this.#scan(data, false);
+    if (held.length === 0) return this.#scan(chunk, false);
+    if (this.#rules.mayStartIn(held, chunk)) return this.#scan(Buffer.concat([held, chunk]), false);
+    const rest = this.#scan(chunk, false);
+    rest.unshift(held);
+    return rest;
   }
 
   /** The rest: the stream ended, so what was held can no longer match. */
   end(): Buffer {
     const data = this.#held;
     this.#held = EMPTY;
-    return data.length === 0 ? EMPTY : this.#scan(data, true);
+    return data.length === 0 ? EMPTY : join(this.#scan(data, true));
   }
 
-  #scan(data: Buffer, final: boolean): Buffer {
-    const { rules, maxLength } = this.#rules;
+  #scan(data: Buffer, final: boolean): Buffer[] {
+    const { rules, needles, maxLength } = this.#rules;
     // A match starting before `decided` lies wholly inside `data`.
     const decided = final ? data.length : data.length - maxLength + 1;
     const next: number[] = rules.map(() => -1);
@@ -94,7 +129,7 @@ export class StreamScrubber {
         const r = rules[i] as ScrubRule;
         let at = next[i] as number;
         if (at !== -2 && at < pos) {
-          at = data.indexOf(r.find, pos);
+          at = (needles[i] as Needle).indexIn(data, pos);
           // -2: this rule occurs nowhere further on in `data`.
           next[i] = at < 0 ? -2 : at;
         }
@@ -117,10 +152,14 @@ export class StreamScrubber {
       }
     }
     if (release < data.length) this.#held = Buffer.from(data.subarray(release));
-    if (pos === 0 && release === data.length) return data;
     if (release > pos) parts.push(data.subarray(pos, release));
-    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    return parts;
   }
+}
+
+function join(parts: readonly Buffer[]): Buffer {
+  if (parts.length === 0) return EMPTY;
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 
 /** `data` with every rule applied, leftmost-longest. */
@@ -148,8 +187,8 @@ export function scrubStream(rules: ScrubRules): Transform {
   const scrubber = new StreamScrubber(rules);
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      const out = scrubber.write(chunk);
-      cb(null, out.length === 0 ? undefined : out);
+      for (const part of scrubber.writeParts(chunk)) this.push(part);
+      cb();
     },
     flush(cb: TransformCallback) {
       const out = scrubber.end();

@@ -50,6 +50,15 @@ function cut(body: Buffer, points: readonly number[]): Buffer[] {
 /** Bodies built from pieces that stress the matcher: prefixes, runs, partial prefixes. */
 const piece = fc.oneof(
   fc.constantFrom('alk_ph_', 'alk_', 'a', 'alk_ph', '_', ' ', '"', '\n', 'é', '\u0000'),
+  // The anchor of the search (`_ph_`) without the rest of the prefix before it.
+  fc.constantFrom(
+    '_ph_',
+    'lk_ph_',
+    'blk_ph_',
+    'al_ph_',
+    `blk_ph_${'a'.repeat(32)}`,
+    `_ph_${'d'.repeat(33)}`,
+  ),
   fc.stringMatching(/^[0-9a-hjkmnp-tv-z]{0,70}$/),
   fc.constantFrom(
     P1,
@@ -110,6 +119,17 @@ describe('streaming substitution', () => {
     const segs = splitPlaceholders(Buffer.from(`{"k":"${P1}","j":"${P2}"}`));
     assert.deepEqual(placeholdersIn(segs), [P1, P2]);
     assert.equal(segs.length, 5);
+  });
+
+  it('takes only the whole prefix: text that shares its tail is text', () => {
+    const near = `blk_ph_${'a'.repeat(32)} lk_ph_${'b'.repeat(40)} _ph_${'c'.repeat(32)}`;
+    assert.deepEqual(splitPlaceholders(Buffer.from(near)), [
+      { kind: 'bytes', bytes: Buffer.from(near) },
+    ]);
+    const mixed = splitPlaceholders(Buffer.from(`${'a'.repeat(5000)}${P1}${'a'.repeat(5000)}`));
+    assert.deepEqual(placeholdersIn(mixed), []);
+    const after = splitPlaceholders(Buffer.from(`${'a'.repeat(5000)}${P1}-`));
+    assert.deepEqual(placeholdersIn(after), [P1]);
   });
 
   it('finds a placeholder split at every byte', () => {

@@ -1,3 +1,4 @@
+import { Needle } from './needle.ts';
 import {
   isPlaceholderChar,
   PLACEHOLDER_MAX_RANDOM,
@@ -11,7 +12,21 @@ export type BodySegment =
   | { readonly kind: 'placeholder'; readonly placeholder: string };
 
 const PREFIX = Buffer.from(PLACEHOLDER_PREFIX, 'latin1');
+const PREFIX_NEEDLE = new Needle(PREFIX);
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * True when `chunk` starts with what follows the first `held` bytes of
+ * `PREFIX` (or with a start of it, when `chunk` is shorter). A held tail
+ * shorter than the prefix is always `PREFIX[0, held)`, and no prefix can
+ * start later inside it, since `alk_ph_` has no proper suffix that is also
+ * a prefix of it.
+ */
+function continuesPrefix(held: number, chunk: Buffer): boolean {
+  const n = Math.min(PREFIX.length - held, chunk.length);
+  for (let i = 0; i < n; i++) if (chunk[i] !== PREFIX[held + i]) return false;
+  return true;
+}
 
 /** Length of the longest proper prefix of `PREFIX` that `data` ends with, at or after `floor`. */
 function partialPrefixAtEnd(data: Buffer, floor: number): number {
@@ -39,9 +54,17 @@ export class PlaceholderSplitter {
   /** Segments decided by `chunk` (and what was held before it). */
   write(chunk: Buffer): BodySegment[] {
     if (chunk.length === 0) return [];
-    const data = this.#held.length === 0 ? chunk : Buffer.concat([this.#held, chunk]);
+    const held = this.#held;
     this.#held = EMPTY;
-    return this.#scan(data, false);
+    if (held.length === 0) return this.#scan(chunk, false);
+    if (held.length < PREFIX.length && !continuesPrefix(held.length, chunk)) {
+      // What was held is a start of the prefix that `chunk` does not go on
+      // with: it is text, and the chunk is scanned alone (no copy to join them).
+      const rest = this.#scan(chunk, false);
+      rest.unshift({ kind: 'bytes', bytes: held });
+      return rest;
+    }
+    return this.#scan(Buffer.concat([held, chunk]), false);
   }
 
   /** The segments still held: the body has ended, so nothing more can complete them. */
@@ -56,7 +79,7 @@ export class PlaceholderSplitter {
     let copied = 0;
     let from = 0;
     for (;;) {
-      const at = data.indexOf(PREFIX, from);
+      const at = PREFIX_NEEDLE.indexIn(data, from);
       if (at < 0) break;
       const start = at + PREFIX.length;
       let end = start;
