@@ -134,9 +134,6 @@ export async function forward(
       fail(err);
       return;
     }
-    res.writeHead(status, ures.statusMessage, relay.headers);
-    // Streams (SSE, chunked) reach the agent as soon as the upstream answers.
-    if (!relay.fixedLength || ures.headers['content-length'] === undefined) res.flushHeaders();
     ures.on('data', (chunk: Buffer) => {
       bytesOut += chunk.length;
       if (bytesOut > limits.maxResponseBodyBytes)
@@ -148,6 +145,25 @@ export async function forward(
       finish(upstreamError(err, ok.dest.host, ok.dest.port).code);
     });
     res.once('finish', () => finish(null));
+    const answered = status;
+    if (relay.kind === 'whole') {
+      const chunks: Buffer[] = [];
+      ures.on('data', (chunk: Buffer) => chunks.push(chunk));
+      ures.once('end', () => {
+        const body = relay.scrub(
+          chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+        );
+        const headers = [...relay.headers, 'content-length', String(body.length)];
+        // Head and body in one write: one TLS record for a small answer.
+        res.writeHead(answered, ures.statusMessage, headers);
+        res.end(body);
+      });
+      return;
+    }
+    res.writeHead(status, ures.statusMessage, relay.headers);
+    // Streams (SSE, chunked) reach the agent as soon as the upstream answers;
+    // a sized body carries the head with its first bytes.
+    if (ures.headers['content-length'] === undefined) res.flushHeaders();
     relay.body.pipe(res);
   });
 

@@ -8,7 +8,7 @@ import {
 } from 'node:zlib';
 import { AirlockError, type WorkspaceId } from '../core/index.ts';
 import { secretVariants } from './encodings.ts';
-import { type ScrubRule, ScrubRules, scrubHeaderValue, scrubStream } from './scrub.ts';
+import { type ScrubRule, ScrubRules, scrubBuffer, scrubHeaderValue, scrubStream } from './scrub.ts';
 import type { AgentPrincipal, ProxyDeps } from './types.ts';
 
 /** Compiled rule sets kept at most; the cache starts over when full. */
@@ -141,14 +141,30 @@ function limitStream(max: number): Transform {
   });
 }
 
-/** A response made ready to relay: its headers, and the stream its body comes from. */
-export interface ScrubbedResponse {
-  readonly headers: string[];
-  /** `ures` itself, or the end of the decode and scrub chain it feeds. */
-  readonly body: Readable;
-  /** False when the length changes in flight: `Content-Length` was dropped. */
-  readonly fixedLength: boolean;
-}
+/**
+ * A body up to this size, declared by `Content-Length` and not encoded, is
+ * read whole, scrubbed, and sent with its new length in one write: the
+ * agent gets one TLS record instead of a head, a chunk and a terminator,
+ * and a `Content-Length` instead of chunked framing. The wait it adds is at
+ * most the time the upstream takes to send 64 KiB it has already sized.
+ */
+export const WHOLE_BODY_BYTES = 64 * 1024;
+
+/** A response made ready to relay: its headers, and where its body comes from. */
+export type ScrubbedResponse =
+  | {
+      readonly kind: 'stream';
+      readonly headers: string[];
+      /** `ures` itself, or the end of the decode and scrub chain it feeds. */
+      readonly body: Readable;
+    }
+  | {
+      /** Read `ures` to its end, then send `scrub(body)` with its length appended to `headers`. */
+      readonly kind: 'whole';
+      /** Without `Content-Length`: the caller appends the scrubbed body's. */
+      readonly headers: string[];
+      readonly scrub: (body: Buffer) => Buffer;
+    };
 
 /**
  * Prepares an upstream response for the agent (DESIGN.md, request path
@@ -158,6 +174,9 @@ export interface ScrubbedResponse {
  * is `ERR_UPSTREAM_ENCODING`, since it cannot be scrubbed) and scrubbed as
  * it streams. `Content-Length` is dropped (the body is re-chunked), a
  * decoded body loses `Content-Encoding`, and its strong `ETag` becomes weak.
+ * A body of at most {@link WHOLE_BODY_BYTES} that came with a
+ * `Content-Length` and no encoding is instead scrubbed whole (`kind: 'whole'`)
+ * and keeps a `Content-Length`, its new one.
  *
  * `headers` is the relayed header list (`rewriteResponseHeaders`). Errors in
  * the chain are reported through `onError`; the caller tears down.
@@ -170,7 +189,7 @@ export function scrubResponse(
   maxBytes: number,
   onError: (err: unknown) => void,
 ): ScrubbedResponse {
-  if (rules.empty) return { headers: [...headers], body: ures, fixedLength: true };
+  if (rules.empty) return { kind: 'stream', headers: [...headers], body: ures };
   const status = ures.statusCode ?? 502;
   const hasBody = !bodiless(method, status);
   const decoders = hasBody ? decodersFor(ures.headers['content-encoding']) : [];
@@ -184,7 +203,16 @@ export function scrubResponse(
     if (decoders.length > 0 && lower === 'etag' && !value.startsWith('W/')) value = `W/${value}`;
     out.push(name, value);
   }
-  if (!hasBody) return { headers: out, body: ures, fixedLength: true };
+  if (!hasBody) return { kind: 'stream', headers: out, body: ures };
+  // Node's parser has checked the framing; anything but digits streams.
+  const declared = ures.headers['content-length'] ?? '';
+  if (
+    decoders.length === 0 &&
+    /^[0-9]{1,6}$/.test(declared) &&
+    Number(declared) <= WHOLE_BODY_BYTES
+  ) {
+    return { kind: 'whole', headers: out, scrub: (body) => scrubBuffer(rules, body) };
+  }
   let body: Readable = ures;
   const stages: Transform[] = decoders.map((d) => d());
   if (stages.length > 0) stages.push(limitStream(maxBytes));
@@ -193,7 +221,7 @@ export function scrubResponse(
     stage.once('error', onError);
     body = body.pipe(stage);
   }
-  return { headers: out, body, fixedLength: false };
+  return { kind: 'stream', headers: out, body };
 }
 
 /**

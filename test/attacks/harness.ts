@@ -98,6 +98,8 @@ const victimRoutes: Record<string, UpstreamHandler> = {
   '/repos/echo-url': reflect((t) => Buffer.from(encodeURIComponent(t)), 'text/plain'),
   '/repos/echo-json': reflect((t) => Buffer.from(JSON.stringify({ s: t })), 'application/json'),
   '/repos/echo-gzip': reflect((t) => Buffer.from(t), 'application/json', true),
+  // Past the size the proxy scrubs whole (64 KiB): relayed as a scrubbed stream.
+  '/repos/echo-large': reflect((t) => Buffer.from(`${t}${' '.repeat(100_000)}${t}`), 'text/plain'),
   '/repos/echo-header': async (req, res) => {
     await collect(req);
     res.writeHead(200, {

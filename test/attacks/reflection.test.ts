@@ -111,6 +111,24 @@ test('reflection-of-basic-credential', async (t) => {
   });
 });
 
+test('reflection-large-echo-streams-scrubbed', (t) => reflected(t, '/repos/echo-large'));
+
+test('a small sized answer is scrubbed whole and keeps an exact Content-Length', async (t) => {
+  const r = await fetchThrough('/repos/echo');
+  t.assert.equal(r.headers['transfer-encoding'], undefined);
+  t.assert.equal(r.headers['content-length'], String(r.body.length));
+  // The placeholder that replaced the secret is longer or shorter than it: the length is the new one.
+  t.assert.ok(JSON.parse(r.body.toString('utf8')).headers.authorization.startsWith('Bearer '));
+});
+
+test('a large sized answer is streamed, scrubbed, chunked', async (t) => {
+  const r = await fetchThrough('/repos/echo-large');
+  t.assert.equal(r.headers['content-length'], undefined);
+  t.assert.equal(r.headers['transfer-encoding'], 'chunked');
+  t.assert.ok(r.body.length > 100_000);
+  t.assert.ok(!holdsSecret(r.body.toString('latin1')));
+});
+
 test('control: the upstream did receive the real credential', async (t) => {
   t.plan(1);
   await fetchThrough('/repos/echo');
