@@ -113,7 +113,7 @@ test('reflection-of-basic-credential', async (t) => {
 
 test('reflection-large-echo-streams-scrubbed', (t) => reflected(t, '/repos/echo-large'));
 
-test('a small sized answer is scrubbed whole and keeps an exact Content-Length', async (t) => {
+test('a small sized answer is scrubbed whole and keeps an exact Content-Length', async (t: TestContext) => {
   const r = await fetchThrough('/repos/echo');
   t.assert.equal(r.headers['transfer-encoding'], undefined);
   t.assert.equal(r.headers['content-length'], String(r.body.length));
@@ -121,7 +121,7 @@ test('a small sized answer is scrubbed whole and keeps an exact Content-Length',
   t.assert.ok(JSON.parse(r.body.toString('utf8')).headers.authorization.startsWith('Bearer '));
 });
 
-test('a large sized answer is streamed, scrubbed, chunked', async (t) => {
+test('a large sized answer is streamed, scrubbed, chunked', async (t: TestContext) => {
   const r = await fetchThrough('/repos/echo-large');
   t.assert.equal(r.headers['content-length'], undefined);
   t.assert.equal(r.headers['transfer-encoding'], 'chunked');
