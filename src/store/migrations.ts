@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { AirlockError, type Clock } from '../core/index.ts';
 import { attempt } from './errors.ts';
 import { pragmaValue } from './rows.ts';
-import { AUDIT_SCHEMA } from './schema-audit.ts';
+import { AUDIT_LEAN_INDEXES, AUDIT_SCHEMA } from './schema-audit.ts';
 import { PLACEHOLDERS_SCHEMA } from './schema-placeholders.ts';
 import { SOURCES_SCHEMA } from './schema-sources.ts';
 import { TOKENS_SCHEMA } from './schema-tokens.ts';
@@ -112,6 +112,7 @@ CREATE INDEX grants_by_service ON grants (workspace_id, service_id);
   { version: 3, sql: AUDIT_SCHEMA },
   { version: 4, sql: SOURCES_SCHEMA },
   { version: 5, sql: PLACEHOLDERS_SCHEMA },
+  { version: 6, sql: AUDIT_LEAN_INDEXES },
 ];
 
 function checkList(migrations: readonly Migration[]): number {

@@ -42,3 +42,19 @@ CREATE TABLE audit_anchors (
   signature TEXT NOT NULL
 ) STRICT;
 `;
+
+/**
+ * Migration 6: the audit table keeps only the indexes that pay for
+ * themselves. Every credential use commits a row before the request leaves,
+ * and each secondary index is one more b-tree page written to the WAL and
+ * synced per commit. Agent names, services, kinds and decisions take few
+ * distinct values, so a query filtering on them walks `audit_by_workspace`
+ * newest first and stops at its limit; ids, agents, tasks and time keep
+ * theirs (docs/audit.md, "Indexes").
+ */
+export const AUDIT_LEAN_INDEXES = `
+DROP INDEX audit_by_agent_name;
+DROP INDEX audit_by_service;
+DROP INDEX audit_by_kind;
+DROP INDEX audit_by_decision;
+`;

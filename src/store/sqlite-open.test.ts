@@ -134,3 +134,28 @@ test('open: ":memory:" gives a private, working store', async () => {
   assert.deepEqual([...((await store.getMeta('k')) ?? [])], [1]);
   await store.close();
 });
+
+test('migration 6: a version-5 audit table loses its four low-selectivity indexes, keeping its rows', async (t) => {
+  const path = join(await tempDir(t), 'airlock.db');
+  const db = new DatabaseSync(path);
+  applyMigrations(db, SQLITE_MIGRATIONS.slice(0, 5), clock);
+  db.exec(`INSERT INTO audit_events (seq, id, time_ms, workspace_id, kind, event, prev_hash, hash)
+           VALUES (1, 'evt_1', 1, 'ws_1', 'proxy.request', '{}', 'p', 'h')`);
+  const indexes = (): unknown[] =>
+    db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events' AND sql IS NOT NULL ORDER BY name",
+      )
+      .all()
+      .map((r) => r.name);
+  assert.equal(indexes().length, 8);
+  assert.equal(applyMigrations(db, SQLITE_MIGRATIONS, clock), LATEST);
+  assert.deepEqual(indexes(), [
+    'audit_by_agent',
+    'audit_by_task',
+    'audit_by_time',
+    'audit_by_workspace',
+  ]);
+  assert.equal(scalar(db, 'SELECT count(*) FROM audit_events'), 1);
+  db.close();
+});
