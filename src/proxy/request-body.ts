@@ -97,10 +97,6 @@ async function substitute(
   return joinSegments(segments, (p) => values.get(p) as Buffer);
 }
 
-function unused(): never {
-  throw new Error('a segment list without placeholders was asked for one');
-}
-
 /**
  * Reads the body of an authorised request and substitutes its placeholders
  * (values escaped for a JSON or form body, `encodings.ts`), up to
@@ -132,8 +128,12 @@ export async function prepareBody(
       size += chunk.length;
       if (size > maxBytes) return cb(bodyTooLarge(maxBytes));
       const segments = splitter.write(chunk);
-      // Most chunks of a long body hold no placeholder: no promise for them.
-      if (placeholdersIn(segments).length === 0) return cb(null, joinSegments(segments, unused));
+      // Most chunks of a long body hold no placeholder: no promise and no
+      // copy for them, each piece is passed on as it is.
+      if (placeholdersIn(segments).length === 0) {
+        for (const s of segments) if (s.kind === 'bytes') this.push(s.bytes);
+        return cb();
+      }
       substitute(segments, placeholders, encoding).then((out) => cb(null, out), cb);
     },
     flush(cb: TransformCallback) {
