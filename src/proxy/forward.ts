@@ -140,10 +140,10 @@ export async function forward(
         ures.destroy(tooLarge(limits.maxResponseBodyBytes));
     });
     // pipe, not pipeline: pipeline's AbortController costs a DOMException per request.
-    ures.once('error', (err: unknown) => {
-      res.destroy();
-      finish(upstreamError(err, ok.dest.host, ok.dest.port).code);
-    });
+    // A body cut short before anything went to the agent (one scrubbed
+    // whole) is answered with the proxy's error; after that, the agent's
+    // connection is reset.
+    ures.once('error', fail);
     res.once('finish', () => finish(null));
     const answered = status;
     if (relay.kind === 'whole') {

@@ -49,6 +49,11 @@ before(async () => {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(Buffer.alloc(LIMIT * 2, 0x62));
       },
+      '/v1/cut-short': (_req, res) => {
+        // Declares 1,000 bytes, sends 100, then drops the connection.
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write(Buffer.alloc(100, 0x63), () => res.socket?.destroy());
+      },
       '/v1/hang': () => {
         // Never answers: the proxy's upstream timeout must.
       },
@@ -259,6 +264,23 @@ test('a declared response over the limit: 502 ERR_UPSTREAM_RESPONSE_TOO_LARGE', 
   );
   assert.equal(r.status, 502);
   assert.equal(errorCode(r), 'ERR_UPSTREAM_RESPONSE_TOO_LARGE');
+});
+
+test('a small sized body the upstream cuts short: 502 before anything reached the agent', async () => {
+  const r = await send(
+    HOST,
+    upstream.port,
+    `GET /v1/cut-short HTTP/1.1\r\nHost: ${HOST}:${upstream.port}\r\n\r\n`,
+  );
+  assert.equal(r.status, 502);
+  assert.equal(errorCode(r), 'ERR_UPSTREAM_UNREACHABLE');
+  await proxy.waitFor(
+    () =>
+      proxy.forwarded.some(
+        (e) => e.path === '/v1/cut-short' && e.error === 'ERR_UPSTREAM_UNREACHABLE',
+      ),
+    'the cut on record',
+  );
 });
 
 test('a streamed response that grows over the limit is aborted', async () => {
