@@ -3,6 +3,7 @@ export {
   anchorMessage,
   anchorValid,
   ed25519Signer,
+  headAnchor,
   loadAuditSigner,
   signAnchor,
 } from './anchor.ts';

@@ -136,7 +136,7 @@ function checkRow(row: AuditRow, prev: AuditRow | null, expect: ChainPoint): Ste
  * - a deleted event leaves a gap in the sequence (`seq_gap`);
  * - a moved (reordered) event fails its hash, which covers its position;
  * - a truncated tail no longer reaches the signed head (`truncated`);
- * - a forged or missing anchor fails its Ed25519 signature.
+ * - a forged or missing anchor fails its MAC (head) or Ed25519 signature (base).
  * Edited filter columns (`index_mismatch`) are caught too, since they decide
  * what a query shows.
  */

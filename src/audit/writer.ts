@@ -1,6 +1,6 @@
 import { AirlockError, type Clock, newId } from '../core/index.ts';
 import type { AuditRow, Store } from '../store/index.ts';
-import { type AnchorSigner, signAnchor } from './anchor.ts';
+import { type AnchorSigner, headAnchor } from './anchor.ts';
 import { canonicalJson } from './canonical.ts';
 import { type ChainPoint, chainHash, indexOf } from './chain.ts';
 import { assertAuditSafe } from './guard.ts';
@@ -215,7 +215,7 @@ export class AuditWriter {
       rows.push({ seq, id, prevHash: head.hash, hash, event: p.json, ...indexOf(p.event) });
       head = { seq, hash };
     }
-    const anchor = signAnchor(this.#signer, this.#instance, 'head', head, this.#clock.now());
+    const anchor = headAnchor(this.#signer, this.#instance, head, this.#clock.now());
     try {
       await this.#store.appendAuditRows(rows, anchor);
     } catch (cause) {
