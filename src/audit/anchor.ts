@@ -2,6 +2,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   generateKeyPairSync,
   hkdfSync,
   type KeyObject,
@@ -52,9 +53,11 @@ export function ed25519Signer(privateKey: KeyObject): AnchorSigner {
   const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
   const macKey = Buffer.from(hkdfSync('sha256', pkcs8, '', HEAD_MAC_INFO, 32));
   pkcs8.fill(0);
+  // A KeyObject made once: createHmac with raw bytes makes one per call (13 µs against 2).
+  const macKeyObject = createSecretKey(macKey);
   return {
     macKeyId: `hmac-${sha256Hex(Buffer.concat([Buffer.from(`${HEAD_MAC_INFO}:id:`), macKey])).slice(0, 32)}`,
-    mac: (message) => createHmac('sha256', macKey).update(message).digest('base64url'),
+    mac: (message) => createHmac('sha256', macKeyObject).update(message).digest('base64url'),
     keyId: sha256Hex(spki).slice(0, 32),
     publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
     sign: (message) => sign(null, message, privateKey).toString('base64url'),
