@@ -109,7 +109,8 @@ export async function forward(
   });
 
   upstream.on('response', (ures) => {
-    status = ures.statusCode ?? 502;
+    const code = ures.statusCode ?? 502;
+    status = code;
     const declared = Number(ures.headers['content-length'] ?? 0);
     if (declared > limits.maxResponseBodyBytes) {
       ures.destroy();
@@ -145,7 +146,6 @@ export async function forward(
     // connection is reset.
     ures.once('error', fail);
     res.once('finish', () => finish(null));
-    const answered = status;
     if (relay.kind === 'whole') {
       const chunks: Buffer[] = [];
       ures.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -155,12 +155,12 @@ export async function forward(
         );
         const headers = [...relay.headers, 'content-length', String(body.length)];
         // Head and body in one write: one TLS record for a small answer.
-        res.writeHead(answered, ures.statusMessage, headers);
+        res.writeHead(code, ures.statusMessage, headers);
         res.end(body);
       });
       return;
     }
-    res.writeHead(status, ures.statusMessage, relay.headers);
+    res.writeHead(code, ures.statusMessage, relay.headers);
     // Streams (SSE, chunked) reach the agent as soon as the upstream answers;
     // a sized body carries the head with its first bytes.
     if (ures.headers['content-length'] === undefined) res.flushHeaders();

@@ -11,28 +11,24 @@
  * before, and a run of one byte repeated is the common degenerate body.
  */
 export class Needle {
-  readonly bytes: Buffer;
+  readonly #bytes: Buffer;
   /** Offset in `bytes` where the searched part starts (0 when every byte is the same). */
   readonly #anchorAt: number;
   readonly #anchor: Buffer;
 
   constructor(bytes: Buffer) {
-    this.bytes = bytes;
+    this.#bytes = bytes;
     let k = 1;
     while (k < bytes.length && bytes[k] === bytes[0]) k++;
     this.#anchorAt = k < bytes.length ? k : 0;
     this.#anchor = bytes.subarray(this.#anchorAt);
   }
 
-  get length(): number {
-    return this.bytes.length;
-  }
-
   /** The first occurrence of the needle in `data` at or after `from`, or -1. */
   indexIn(data: Buffer, from: number): number {
     const k = this.#anchorAt;
-    if (k === 0) return data.indexOf(this.bytes, from);
-    const bytes = this.bytes;
+    const bytes = this.#bytes;
+    if (k === 0) return data.indexOf(bytes, from);
     let anchor = from + k;
     for (;;) {
       anchor = data.indexOf(this.#anchor, anchor);

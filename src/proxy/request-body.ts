@@ -130,7 +130,7 @@ export async function prepareBody(
       const segments = splitter.write(chunk);
       // Most chunks of a long body hold no placeholder: no promise and no
       // copy for them, each piece is passed on as it is.
-      if (placeholdersIn(segments).length === 0) {
+      if (!segments.some((s) => s.kind === 'placeholder')) {
         for (const s of segments) if (s.kind === 'bytes') this.push(s.bytes);
         return cb();
       }
