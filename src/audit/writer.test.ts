@@ -157,3 +157,18 @@ test('a follower waiting for a commit is woken by it', async (t) => {
   aborted.abort();
   await waiting;
 });
+
+test('event ids follow commit time, so later batches sort after earlier ones', async (t) => {
+  const fx = await auditFixture();
+  t.after(() => fx.close());
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const batch = await Promise.all(
+      Array.from({ length: 20 }, () => fx.log.append(requestEvent(fx, 'bot', 'github'))),
+    );
+    ids.push(...batch.map((r) => r.id).sort());
+    fx.clock.advance(1);
+  }
+  assert.deepEqual([...ids].sort(), ids);
+  assert.equal(new Set(ids).size, 100);
+});

@@ -1,4 +1,4 @@
-import { AirlockError, type Clock, newId } from '../core/index.ts';
+import { AirlockError, type Clock, newTimeOrderedId } from '../core/index.ts';
 import type { AuditRow, Store } from '../store/index.ts';
 import { type AnchorSigner, headAnchor } from './anchor.ts';
 import { canonicalJson } from './canonical.ts';
@@ -208,14 +208,16 @@ export class AuditWriter {
   async #commit(batch: readonly Pending[]): Promise<void> {
     let head = this.#head;
     const rows: AuditRow[] = [];
+    const now = this.#clock.now();
     for (const p of batch) {
       const seq = head.seq + 1;
-      const id = newId<string>('evt');
+      // Time-ordered: the id index takes each batch on its last page.
+      const id = newTimeOrderedId<string>('evt', now);
       const hash = chainHash(seq, id, head.hash, p.json);
       rows.push({ seq, id, prevHash: head.hash, hash, event: p.json, ...indexOf(p.event) });
       head = { seq, hash };
     }
-    const anchor = headAnchor(this.#signer, this.#instance, head, this.#clock.now());
+    const anchor = headAnchor(this.#signer, this.#instance, head, now);
     try {
       await this.#store.appendAuditRows(rows, anchor);
     } catch (cause) {

@@ -43,13 +43,37 @@ const ID_BYTES = 16;
 const idPool = Buffer.alloc(ID_BYTES * 256);
 let idPoolAt = idPool.length;
 
-/** A new random identifier `<prefix>_<26 base32 chars>` (128 bits of randomness). */
-export function newId<T extends string>(prefix: string): T {
+function randomIdBytes(): Buffer {
   if (idPoolAt === idPool.length) {
     randomFillSync(idPool);
     idPoolAt = 0;
   }
   const bytes = idPool.subarray(idPoolAt, idPoolAt + ID_BYTES);
   idPoolAt += ID_BYTES;
+  return bytes;
+}
+
+/** A new random identifier `<prefix>_<26 base32 chars>` (128 bits of randomness). */
+export function newId<T extends string>(prefix: string): T {
+  return `${prefix}_${base32(randomIdBytes())}` as T;
+}
+
+/** The largest time a time-ordered id holds: 2^48 - 1 ms after the epoch (year 10889). */
+const MAX_ID_TIME_MS = 2 ** 48 - 1;
+
+/**
+ * A new identifier in the same form as {@link newId}, whose first 48 bits are
+ * `timeMs` (big-endian) and whose other 80 are random, so ids made later sort
+ * later (the ULID layout). For rows written in bulk under a unique index: a
+ * random key lands each insert on its own index page, a time-ordered one on
+ * the last page, so a commit rewrites one page of that index, not one per
+ * row. The time it reveals is the time its row records anyway. The time
+ * only orders ids, so one outside 0..2^48-1 ms (a broken clock) is clamped
+ * rather than refused: an id is still unique by its 80 random bits.
+ */
+export function newTimeOrderedId<T extends string>(prefix: string, timeMs: number): T {
+  const t = Number.isNaN(timeMs) ? 0 : Math.min(Math.max(Math.floor(timeMs), 0), MAX_ID_TIME_MS);
+  const bytes = Buffer.from(randomIdBytes());
+  bytes.writeUIntBE(t, 0, 6);
   return `${prefix}_${base32(bytes)}` as T;
 }

@@ -7,6 +7,7 @@ export {
   base32,
   type GrantId,
   newId,
+  newTimeOrderedId,
   type SecretId,
   type ServiceId,
   type WorkspaceId,
