@@ -1,4 +1,4 @@
-import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { base32 } from '../core/index.ts';
 
 /** Fewest random bytes a token may carry: 128 bits, the floor for a bearer secret. */
@@ -25,10 +25,12 @@ export function randomToken(prefix: string, bytes = 32): string {
 /**
  * Lower-case hex SHA-256 of `input` (strings are hashed as UTF-8). Tokens are
  * 256-bit random values, so a plain unsalted hash is enough to store them:
- * there is nothing to brute-force.
+ * there is nothing to brute-force. One-shot `crypto.hash`: no Hash object
+ * per call (about 1 µs against 2 for a 750-byte audit envelope), which
+ * matters because every audit event and every proxied request hashes.
  */
 export function sha256Hex(input: string | Uint8Array): string {
-  return createHash('sha256').update(input).digest('hex');
+  return hash('sha256', input, 'hex');
 }
 
 /**
