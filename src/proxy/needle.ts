@@ -34,10 +34,19 @@ export class Needle {
       anchor = data.indexOf(this.#anchor, anchor);
       if (anchor < 0) return -1;
       const at = anchor - k;
-      let i = 0;
-      while (i < k && data[at + i] === bytes[i]) i++;
-      if (i === k) return at;
+      if (sameBytes(data, at, bytes, 0, k)) return at;
       anchor++;
     }
   }
+}
+
+/**
+ * True when the `n` bytes of `a` from `aAt` equal those of `b` from `bAt`.
+ * Compared in JS: for the few bytes of a needle, a call into
+ * `Buffer.compare` costs more than the comparison. Callers keep both
+ * ranges inside their buffers.
+ */
+export function sameBytes(a: Buffer, aAt: number, b: Buffer, bAt: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[aAt + i] !== b[bAt + i]) return false;
+  return true;
 }

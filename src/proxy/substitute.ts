@@ -1,4 +1,4 @@
-import { Needle } from './needle.ts';
+import { Needle, sameBytes } from './needle.ts';
 import {
   isPlaceholderChar,
   PLACEHOLDER_MAX_RANDOM,
@@ -23,9 +23,7 @@ const EMPTY = Buffer.alloc(0);
  * a prefix of it.
  */
 function continuesPrefix(held: number, chunk: Buffer): boolean {
-  const n = Math.min(PREFIX.length - held, chunk.length);
-  for (let i = 0; i < n; i++) if (chunk[i] !== PREFIX[held + i]) return false;
-  return true;
+  return sameBytes(chunk, 0, PREFIX, held, Math.min(PREFIX.length - held, chunk.length));
 }
 
 /** Length of the longest proper prefix of `PREFIX` that `data` ends with, at or after `floor`. */
