@@ -73,7 +73,8 @@ const MAX_ID_TIME_MS = 2 ** 48 - 1;
  */
 export function newTimeOrderedId<T extends string>(prefix: string, timeMs: number): T {
   const t = Number.isNaN(timeMs) ? 0 : Math.min(Math.max(Math.floor(timeMs), 0), MAX_ID_TIME_MS);
-  const bytes = Buffer.from(randomIdBytes());
+  // The pool's slice is spent once handed out, so the time goes in place.
+  const bytes = randomIdBytes();
   bytes.writeUIntBE(t, 0, 6);
   return `${prefix}_${base32(bytes)}` as T;
 }
