@@ -179,6 +179,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         store: 'sqlite',
         api: `${api.host}:${api.port}`,
         proxy: `${proxy.host}:${proxy.port}`,
+        // Which Node and which flags (bin/node-flags.js) this process runs with.
+        runtime: { node: process.version, flags: process.execArgv },
         sources: secrets.status(),
       }),
       health: () => {

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_FLAGS } from '../../bin/node-flags.js';
 import { VERSION } from '../../src/cli/version.ts';
 import { run, startService } from '../lib/proc.ts';
 import type { BenchSystem, SystemContext } from './types.ts';
@@ -43,9 +44,13 @@ export async function startAirlock(
   const log = join(ctx.dir, `${variant}.log`);
   const profileDir = ctx.profileDir === null ? null : join(ctx.profileDir, variant);
   if (profileDir !== null) await mkdir(profileDir, { recursive: true });
-  const profile = profileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  // The flags `npx airlock` and `npm start` run with (bin/node-flags.js).
+  const flags = [
+    ...NODE_FLAGS,
+    ...(profileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+  ];
   const args = [
-    ...profile,
+    ...flags,
     CLI,
     'serve',
     '--home',
@@ -94,7 +99,7 @@ export async function startAirlock(
     },
     pid: service.child.pid ?? null,
     scenarios: null,
-    config: `${variant === 'airlock-tmpfs' ? 'diagnostic: as airlock, with the home (store, audit log) on tmpfs; ' : ''}airlock serve --allow-private 127.0.0.1/32 --resolve ${authority}:127.0.0.1 --upstream-ca FILE; secret, agent, bearer service (${authority}, /**) and grant set with the CLI${ctx.profileDir === null ? '' : '; run with --cpu-prof'}`,
+    config: `${variant === 'airlock-tmpfs' ? 'diagnostic: as airlock, with the home (store, audit log) on tmpfs; ' : ''}airlock serve --allow-private 127.0.0.1/32 --resolve ${authority}:127.0.0.1 --upstream-ca FILE; secret, agent, bearer service (${authority}, /**) and grant set with the CLI; Node flags ${NODE_FLAGS.join(' ')}${ctx.profileDir === null ? '' : '; run with --cpu-prof'}`,
     stop: async () => {
       await service.stop();
       await rm(home, { recursive: true, force: true });

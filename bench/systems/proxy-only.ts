@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../../bin/node-flags.js';
 import { startJsonChild } from '../lib/proc.ts';
 import type { BenchSystem, SystemContext } from './types.ts';
 
@@ -13,10 +14,14 @@ export async function startProxyOnly(ctx: SystemContext): Promise<BenchSystem> {
   const key = `alk_agent_${randomBytes(16).toString('hex')}`;
   const profileDir = ctx.profileDir === null ? null : join(ctx.profileDir, 'airlock-proxy');
   if (profileDir !== null) await mkdir(profileDir, { recursive: true });
-  const profile = profileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  // The flags `npx airlock` and `npm start` run with (bin/node-flags.js).
+  const flags = [
+    ...NODE_FLAGS,
+    ...(profileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]),
+  ];
   const child = await startJsonChild<{ port: number; ca: string }>(
     join(import.meta.dirname, 'proxy-only-server.ts'),
-    profile,
+    flags,
     {
       BENCH_HOST: ctx.host,
       BENCH_ORIGIN_PORT: String(ctx.originPort),
@@ -38,8 +43,7 @@ export async function startProxyOnly(ctx: SystemContext): Promise<BenchSystem> {
       extraHeaders: '',
     },
     pid: child.pid,
-    config:
-      'diagnostic: createProxy with an in-memory agent, binding, secret and CA; no store, vault, audit or admin API',
+    config: `diagnostic: createProxy with an in-memory agent, binding, secret and CA; no store, vault, audit or admin API; Node flags ${NODE_FLAGS.join(' ')}`,
     scenarios: null,
     stop: () => child.stop(),
   };

@@ -68,19 +68,36 @@ export interface ServeChild {
 /**
  * Starts `airlock serve --home HOME` as a child process, with the API and
  * the proxy on ephemeral loopback ports and `args` after them; with only
- * PATH in its environment; as `user` when given.
+ * PATH in its environment; as `user` when given. With `launcher` (a script
+ * such as bin/airlock.js), that script is run instead of the CLI, in a
+ * process group of its own so that the server under it can be signalled too.
  */
 export function spawnServe(
   home: string,
   args: readonly string[],
-  opts: { cwd?: string; user?: { readonly uid: number; readonly gid: number } } = {},
+  opts: {
+    cwd?: string;
+    user?: { readonly uid: number; readonly gid: number };
+    launcher?: string;
+  } = {},
 ): ServeChild {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--home', home, '--api', '127.0.0.1:0', '--proxy', '127.0.0.1:0', ...args],
+    [
+      opts.launcher ?? CLI,
+      'serve',
+      '--home',
+      home,
+      '--api',
+      '127.0.0.1:0',
+      '--proxy',
+      '127.0.0.1:0',
+      ...args,
+    ],
     {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: opts.launcher !== undefined,
       ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
       ...(opts.user === undefined ? {} : { uid: opts.user.uid, gid: opts.user.gid }),
     },

@@ -1,0 +1,2 @@
+/** The Node.js flags Airlock runs with (node-flags.js). */
+export declare const NODE_FLAGS: readonly string[];
