@@ -9,8 +9,8 @@
  * 32 MiB semi-spaces on a 24 GiB machine); a burst of proxied requests grows
  * the young generation to that size, and an idle process then keeps most of
  * it resident: 26 MiB after 2,000 tunnels were opened, about 9 KiB per idle
- * tunnel (bench/ANALYSIS.md, "Idle tunnels"). Requests live for
- * milliseconds, so the smaller nursery costs no throughput that the
- * benchmark can see.
+ * tunnel (bench/ANALYSIS.md). The price: the smaller young generation is
+ * scavenged more often, about 5% more CPU per request at 16 to 64 requests
+ * in flight; throughput stayed within the benchmark's noise.
  */
 export const NODE_FLAGS = Object.freeze(['--max-semi-space-size=4']);

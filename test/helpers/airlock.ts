@@ -81,27 +81,15 @@ export function spawnServe(
     launcher?: string;
   } = {},
 ): ServeChild {
-  const child = spawn(
-    process.execPath,
-    [
-      opts.launcher ?? CLI,
-      'serve',
-      '--home',
-      home,
-      '--api',
-      '127.0.0.1:0',
-      '--proxy',
-      '127.0.0.1:0',
-      ...args,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: opts.launcher !== undefined,
-      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-      ...(opts.user === undefined ? {} : { uid: opts.user.uid, gid: opts.user.gid }),
-    },
-  );
+  const ports = ['--api', '127.0.0.1:0', '--proxy', '127.0.0.1:0'];
+  const argv = [opts.launcher ?? CLI, 'serve', '--home', home, ...ports, ...args];
+  const child = spawn(process.execPath, argv, {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: opts.launcher !== undefined,
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.user === undefined ? {} : { uid: opts.user.uid, gid: opts.user.gid }),
+  });
   child.stdin.end();
   child.stdout.resume();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
