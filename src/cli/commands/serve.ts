@@ -78,16 +78,23 @@ Logs are JSON lines on stderr. SIGHUP re-resolves secret references (as
       );
     };
     process.on('SIGHUP', onHangup);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    process.off('SIGHUP', onHangup);
-    unsubscribe(SOURCE_CHANNELS.degraded, onDegraded);
-    unsubscribe(SOURCE_CHANNELS.recovered, onRecovered);
-    log('stopping', {});
-    await server.close();
+    // Held until the server has closed, so that a second SIGINT or SIGTERM
+    // cannot cut the close short: a terminal's Ctrl-C reaches this process
+    // both directly and through `npx airlock`, which passes signals on.
+    const { promise: stopped, resolve: onStop } = Promise.withResolvers<void>();
+    process.on('SIGINT', onStop);
+    process.on('SIGTERM', onStop);
+    try {
+      await stopped;
+      process.off('SIGHUP', onHangup);
+      unsubscribe(SOURCE_CHANNELS.degraded, onDegraded);
+      unsubscribe(SOURCE_CHANNELS.recovered, onRecovered);
+      log('stopping', {});
+      await server.close();
+    } finally {
+      process.off('SIGINT', onStop);
+      process.off('SIGTERM', onStop);
+    }
     return 0;
   },
 };
