@@ -7,10 +7,9 @@ import {
   hkdfSync,
   type KeyObject,
   sign,
-  timingSafeEqual,
   verify,
 } from 'node:crypto';
-import { instanceAad, open, seal, sha256Hex } from '../crypto/index.ts';
+import { constantTimeEqual, instanceAad, open, seal, sha256Hex } from '../crypto/index.ts';
 import type { AuditAnchorRecord, Store } from '../store/index.ts';
 import { canonicalJson } from './canonical.ts';
 import type { ChainPoint } from './chain.ts';
@@ -138,9 +137,7 @@ export function anchorValid(
   const message = anchorMessage(instance, anchor);
   if (anchor.keyId === signer.macKeyId) {
     if (anchor.kind !== 'head' || typeof anchor.signature !== 'string') return false;
-    const want = Buffer.from(signer.mac(message));
-    const got = Buffer.from(anchor.signature);
-    return got.length === want.length && timingSafeEqual(got, want);
+    return constantTimeEqual(anchor.signature, signer.mac(message));
   }
   return anchor.keyId === signer.keyId && signer.verify(message, anchor.signature);
 }

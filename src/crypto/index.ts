@@ -9,7 +9,7 @@ export {
   unwrapDataKey,
   wrapDataKey,
 } from './envelope.ts';
-export { constantTimeEqualHex, randomToken, sha256Hex } from './random.ts';
+export { constantTimeEqual, randomToken, sha256Hex } from './random.ts';
 export {
   type CreatedRootKey,
   type CreateRootKeyOptions,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { constantTimeEqualHex, randomToken, sha256Hex } from './index.ts';
+import { constantTimeEqual, randomToken, sha256Hex } from './index.ts';
 
 describe('randomToken', () => {
   it('is the prefix and 32 bytes of base32 by default', () => {
@@ -34,24 +34,26 @@ describe('sha256Hex', () => {
   });
 });
 
-describe('constantTimeEqualHex', () => {
+describe('constantTimeEqual', () => {
   const h = sha256Hex('a');
   const cases: [string, string, string, boolean][] = [
     ['equal digests', h, sha256Hex('a'), true],
-    ['case differs only', h, h.toUpperCase(), true],
+    ['equal base64url MACs', 'q83vEjRWeJA-_w', 'q83vEjRWeJA-_w', true],
+    ['case differs', h, h.toUpperCase(), false],
     ['different digests', h, sha256Hex('b'), false],
+    ['last byte differs', 'abcd', 'abce', false],
     ['length mismatch', h, h.slice(0, -2), false],
+    ['same characters, different UTF-8 length', 'é', 'ee', false],
     ['both empty', '', '', false],
     ['one empty', h, '', false],
-    ['not hex, same text', 'zz', 'zz', false],
-    ['not hex vs hex', 'zz', 'ab', false],
   ];
   for (const [name, a, b, want] of cases) {
-    it(name, () => assert.equal(constantTimeEqualHex(a, b), want));
+    it(name, () => assert.equal(constantTimeEqual(a, b), want));
   }
 
   it('returns false for non-strings instead of throwing', () => {
     const notAString: unknown = 42;
-    assert.equal(constantTimeEqualHex(notAString as string, h), false);
+    assert.equal(constantTimeEqual(notAString as string, h), false);
+    assert.equal(constantTimeEqual(h, notAString as string), false);
   });
 });

@@ -4,7 +4,6 @@ import { base32 } from '../core/index.ts';
 /** Fewest random bytes a token may carry: 128 bits, the floor for a bearer secret. */
 const MIN_TOKEN_BYTES = 16;
 const MAX_TOKEN_BYTES = 1024;
-const HEX = /^[0-9a-f]+$/i;
 
 /**
  * A new bearer token: `prefix` followed by `bytes` CSPRNG bytes in lower-case
@@ -34,16 +33,15 @@ export function sha256Hex(input: string | Uint8Array): string {
 }
 
 /**
- * Compares two hex strings (such as {@link sha256Hex} digests) in constant
- * time with `crypto.timingSafeEqual`, ignoring hex case. Returns false, never
- * throws, when the lengths differ or either side is empty or not hex, so a
- * missing hash can never match another missing hash.
+ * Compares two strings (hex digests, base64url MACs) by their UTF-8 bytes in
+ * constant time with `crypto.timingSafeEqual`. Returns false, never throws,
+ * when the byte lengths differ or either side is empty or not a string, so a
+ * missing value can never match another missing value. Only the length is
+ * revealed; callers compare values of a fixed length.
  */
-export function constantTimeEqualHex(a: string, b: string): boolean {
+export function constantTimeEqual(a: string, b: string): boolean {
   if (typeof a !== 'string' || typeof b !== 'string') return false;
-  if (a.length === 0 || a.length !== b.length || !HEX.test(a) || !HEX.test(b)) return false;
-  return timingSafeEqual(
-    Buffer.from(a.toLowerCase(), 'latin1'),
-    Buffer.from(b.toLowerCase(), 'latin1'),
-  );
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length > 0 && x.length === y.length && timingSafeEqual(x, y);
 }
