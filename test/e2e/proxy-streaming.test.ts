@@ -6,12 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Duplex } from 'node:stream';
 import { after, before, test } from 'node:test';
-import type { TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { AGENT_TLS_RECORD_BYTES } from '../../src/proxy/intercept.ts';
 import { createTestPki, type TestPki } from '../helpers/pki.ts';
 import { type ProxyHarness, startProxy, testBinding } from '../helpers/proxy.ts';
-import { openTunnel, type RawResponse, ResponseReader } from '../helpers/tunnel-client.ts';
+import {
+  basicProxyAuth,
+  connectTunnelSocket,
+  openTunnel,
+  type RawResponse,
+  ResponseReader,
+} from '../helpers/tunnel-client.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 import { encodeFrame, FrameReader } from '../helpers/websocket.ts';
 
@@ -48,6 +57,10 @@ before(async () => {
       '/v1/big-chunked': (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(Buffer.alloc(LIMIT * 2, 0x62));
+      },
+      '/v1/streamed-60k': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.alloc(60 * 1024, 0x64));
       },
       '/v1/cut-short': (_req, res) => {
         // Declares 1,000 bytes, sends 100, then drops the connection.
@@ -198,6 +211,56 @@ test('WebSocket: the handshake carries the credential, then frames echo both way
     () => proxy.forwarded.some((e) => e.upgrade && e.path === '/v1/ws'),
     'upgrade event',
   );
+});
+
+test('TLS records to the agent carry at most AGENT_TLS_RECORD_BYTES of plaintext', async () => {
+  const raw = await connectTunnelSocket(proxy.port, `${HOST}:${upstream.port}`, {
+    'Proxy-Authorization': basicProxyAuth(KEY),
+  });
+  // Between the agent's TLS and the tunnel: reads every record header the proxy sends.
+  const lengths: number[] = [];
+  let pending = Buffer.alloc(0);
+  const tap = new Duplex({
+    read() {
+      raw.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      raw.write(chunk, callback);
+    },
+    final(callback) {
+      raw.end();
+      callback();
+    },
+  });
+  raw.on('data', (d: Buffer) => {
+    pending = Buffer.concat([pending, d]);
+    while (pending.length >= 5) {
+      const length = pending.readUInt16BE(3);
+      if (pending.length < 5 + length) break;
+      lengths.push(length);
+      pending = pending.subarray(5 + length);
+    }
+    if (!tap.push(d)) raw.pause();
+  });
+  raw.once('end', () => tap.push(null));
+  raw.once('close', () => tap.destroy());
+  const tls = tlsConnect({
+    socket: tap,
+    ca: pki.airlockCa.certPem,
+    servername: HOST,
+    ALPNProtocols: ['http/1.1'],
+  });
+  await once(tls, 'secureConnect');
+  const reader = new ResponseReader(tls);
+  tls.write(`GET /v1/streamed-60k HTTP/1.1\r\nHost: ${HOST}:${upstream.port}\r\n\r\n`);
+  const r = await reader.response();
+  tls.destroy();
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'd'.repeat(60 * 1024));
+  // TLS 1.3 ciphertext: the plaintext, its content-type byte and a 16-byte tag.
+  const most = Math.max(...lengths);
+  assert.ok(most <= AGENT_TLS_RECORD_BYTES + 17, `a record of ${most} bytes`);
+  assert.ok(most > AGENT_TLS_RECORD_BYTES, `no full record among ${lengths.length}`);
 });
 
 test('a request body streams through intact up to the limit', async () => {
