@@ -13,6 +13,8 @@ import { run } from './lib/proc.ts';
 import { writeReport } from './lib/report.ts';
 import type { BenchResults, SystemInfo } from './lib/results.ts';
 import {
+  IDLE_PATHS,
+  type IdlePath,
   runScenario,
   SCENARIO_IDS,
   type ScenarioId,
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     'wait-max': { type: 'string', default: '300' },
     'no-install': { type: 'boolean', default: false },
     'airlock-home-dir': { type: 'string' },
+    'idle-path': { type: 'string', default: '/small' },
     report: { type: 'string' },
   },
   allowPositionals: false,
@@ -105,8 +108,15 @@ async function main(): Promise<void> {
   const systems = pick(values.systems ?? '', SYSTEM_NAMES, 'system');
   const scenarios = pick(values.scenarios ?? '', SCENARIO_IDS, 'scenario');
   const rounds = Math.max(1, Number(values.rounds));
+  const idlePath = values['idle-path'] as IdlePath;
+  if (!IDLE_PATHS.includes(idlePath))
+    throw new TypeError(`unknown --idle-path ${idlePath}; one of ${IDLE_PATHS.join(', ')}`);
+  // The published run is the budget's: idle tunnels that served the small answer.
   const full =
-    !quick && systems.length === SYSTEM_NAMES.length && scenarios.length === SCENARIO_IDS.length;
+    !quick &&
+    idlePath === '/small' &&
+    systems.length === SYSTEM_NAMES.length &&
+    scenarios.length === SCENARIO_IDS.length;
   const settings: ScenarioSettings = quick
     ? {
         warmupMs: 300,
@@ -115,6 +125,7 @@ async function main(): Promise<void> {
         transferReps: 2,
         sseReps: 10,
         idleTunnels: 200,
+        idlePath,
         workers: Number(values.workers),
       }
     : {
@@ -124,6 +135,7 @@ async function main(): Promise<void> {
         transferReps: 5,
         sseReps: 40,
         idleTunnels: 2000,
+        idlePath,
         workers: Number(values.workers),
       };
 

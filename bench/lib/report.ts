@@ -106,7 +106,7 @@ function idleSection(r: BenchResults): string {
       fmt(f(s, 'marginalKibPerTunnel'), 1) + errNote(r, 'idle', s),
       fmt(f(s, 'openSeconds'), 1),
     ]);
-  return `### ${fmt(r.settings.idleTunnels)} idle tunnels\n\nEach tunnel is opened (CONNECT, TLS), serves one GET, then sits idle; the proxy's resident set (its whole process tree) is read before, 2 s after the first half opened and 2 s after the rest. *KiB per tunnel* is the whole growth over the tunnel count; *second half* is the slope over the second half, which leaves out one-off growth (the V8 young generation, pools) paid during the first. \`node-tls-floor\` is a bare Node TLS server feeding an \`http.Server\`, reached without CONNECT: what any Node TLS terminator keeps per idle connection here.\n\n${table(
+  return `### ${fmt(r.settings.idleTunnels)} idle tunnels\n\nEach tunnel is opened (CONNECT, TLS), serves one \`GET ${r.settings.idlePath ?? '/small'}\`, then sits idle; the proxy's resident set (its whole process tree) is read before, 2 s after the first half opened and 2 s after the rest. *KiB per tunnel* is the whole growth over the tunnel count; *second half* is the slope over the second half, which leaves out one-off growth (the V8 young generation, pools) paid during the first. \`node-tls-floor\` is a bare Node TLS server feeding an \`http.Server\`, reached without CONNECT: what any Node TLS terminator keeps per idle connection here.\n\n${table(
     [
       'system',
       'tunnels open',

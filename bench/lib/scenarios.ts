@@ -20,6 +20,10 @@ export const SCENARIO_IDS = [
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
+/** The answers an idle tunnel's one GET may ask for (`--idle-path`). */
+export const IDLE_PATHS = ['/small', '/medium'] as const;
+export type IdlePath = (typeof IDLE_PATHS)[number];
+
 /** One system's figures for one scenario (one round). */
 export interface ScenarioRun {
   readonly scenario: ScenarioId;
@@ -41,6 +45,12 @@ export interface ScenarioSettings {
   readonly transferReps: number;
   readonly sseReps: number;
   readonly idleTunnels: number;
+  /**
+   * What each idle tunnel's one GET asks for: `/small` (the default) or
+   * `/medium` (64 KiB), to see what a tunnel keeps after a larger answer.
+   * Absent in results written before the option existed (`/small`).
+   */
+  readonly idlePath?: IdlePath;
   /** Load-generator threads for concurrency above 1. */
   readonly workers: number;
 }
@@ -121,7 +131,7 @@ async function idleRun(
     {
       kind: 'idle',
       target: system.target,
-      path: '/small',
+      path: s.idlePath ?? '/small',
       count: s.idleTunnels,
       steps: 2,
       parallel: 16,

@@ -6,15 +6,20 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { createCa, issueLeaf } from '../../src/ca/index.ts';
+import { MEDIUM_BYTES } from '../upstream/origin.ts';
 
 const host = process.env.BENCH_HOST ?? 'api.bench.local';
 const now = Date.now();
 const ca = createCa({ commonName: 'Airlock bench floor CA', now });
 const leaf = issueLeaf(ca, host, now, 24 * 3_600_000);
 const context = createSecureContext({ cert: leaf.certPem, key: leaf.keyPem });
-const body = '{"ok":true}';
-const http = createHttpServer({ keepAliveTimeout: 600_000, requestTimeout: 0 }, (_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+const small = Buffer.from('{"ok":true}');
+const medium = Buffer.alloc(MEDIUM_BYTES, 0x6d);
+const http = createHttpServer({ keepAliveTimeout: 600_000, requestTimeout: 0 }, (req, res) => {
+  // The same sizes as the origin's `/small` and `/medium`, which the idle scenario asks for.
+  const [body, type] =
+    req.url === '/medium' ? [medium, 'application/octet-stream'] : [small, 'application/json'];
+  res.writeHead(200, { 'content-type': type, 'content-length': body.length });
   res.end(body);
 });
 const server = createNetServer((raw) => {

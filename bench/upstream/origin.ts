@@ -18,6 +18,9 @@ export interface Origin {
 /** Delay before the SSE server's first event, and between its events. */
 export const SSE_EVENT_GAP_MS = 20;
 
+/** Bytes of `GET /medium`: an answer that fills several TLS records. */
+export const MEDIUM_BYTES = 64 * 1024;
+
 /** The response of `GET /small`. */
 export const SMALL_JSON = '{"ok":true,"service":"bench","items":[1,2,3],"note":"small json"}';
 
@@ -56,6 +59,9 @@ http {
     location = /small {
       default_type application/json;
       return 200 '${SMALL_JSON}';
+    }
+    location = /medium {
+      alias ${o.shm}/medium.bin;
     }
     location = /big {
       alias ${o.shm}/big.bin;
@@ -111,7 +117,8 @@ async function startSse(dir: string): Promise<{ port: number; service: Service }
 
 /**
  * Starts the origin on 127.0.0.1: nginx with TLS (the bench's upstream
- * certificate) serving `/small` (a small JSON body), `/big` (`bigBytes` from
+ * certificate) serving `/small` (a small JSON body), `/medium` (64 KiB),
+ * `/big` (`bigBytes` from
  * tmpfs), `/upload/` (a PUT sink into tmpfs) and `/sse` (proxied unbuffered
  * to the Node SSE server).
  */
@@ -120,6 +127,7 @@ export async function startOrigin(dir: string, pki: BenchPki, bigBytes: number):
   await mkdir(join(shm, 'upload'), { recursive: true });
   await mkdir(join(shm, 'body'), { recursive: true });
   await writeFile(join(shm, 'big.bin'), Buffer.alloc(bigBytes, 0x62));
+  await writeFile(join(shm, 'medium.bin'), Buffer.alloc(MEDIUM_BYTES, 0x6d));
   const sse = await startSse(dir);
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
