@@ -150,6 +150,9 @@ async function main(): Promise<void> {
     throw new Error(`nginx is required: ${tools.notes.join('; ')}`);
   const skipped: string[] = [...tools.notes];
 
+  // Read before any system starts: the tree they run is the one measured, even
+  // if src/ changes while the run goes on.
+  const revision = await gitRevision();
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
   const resultsDir = join(ROOT, 'bench', 'results');
   const profileDir =
@@ -253,7 +256,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     date: new Date().toISOString(),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-    revision: await gitRevision(),
+    revision,
     machine: {
       cores: cpu.length,
       cpuModel: cpu[0]?.model ?? 'unknown',
