@@ -37,23 +37,48 @@ import { startOrigin } from './upstream/origin.ts';
 const ROOT = join(import.meta.dirname, '..');
 const HOST = 'api.bench.local';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    systems: { type: 'string', default: SYSTEM_NAMES.join(',') },
-    scenarios: { type: 'string', default: SCENARIO_IDS.join(',') },
-    rounds: { type: 'string', default: '1' },
-    workers: { type: 'string', default: '2' },
-    profile: { type: 'boolean', default: false },
-    'wait-load': { type: 'string', default: '1.0' },
-    'wait-max': { type: 'string', default: '300' },
-    'no-install': { type: 'boolean', default: false },
-    'airlock-home-dir': { type: 'string' },
-    'idle-path': { type: 'string', default: '/small' },
-    report: { type: 'string' },
-  },
-  allowPositionals: false,
-});
+const USAGE = `usage: npm run bench -- [options]   (options and what they do: bench/README.md)
+
+  --systems a,b        ${SYSTEM_NAMES.join(', ')} (default: all)
+  --scenarios a,b      ${SCENARIO_IDS.join(', ')} (default: all)
+  --rounds N           repeat every scenario; figures are medians (default 1)
+  --workers N          load-generator threads above concurrency 1 (default 2)
+  --quick              short windows, small transfers, 200 idle tunnels
+  --profile            run Airlock with --cpu-prof
+  --wait-load X        wait for the 1-minute load average to fall below X (default 1.0)
+  --wait-max S         ...for at most S seconds (default 300)
+  --no-install         do not apt-get install missing peers
+  --idle-path P        /small (default) or /medium: each idle tunnel's one GET
+  --airlock-home-dir D where the airlock row keeps its home (default: a temp dir)
+  --report FILE        re-render docs/BENCHMARKS.md from a full run's JSON
+`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        systems: { type: 'string', default: SYSTEM_NAMES.join(',') },
+        scenarios: { type: 'string', default: SCENARIO_IDS.join(',') },
+        rounds: { type: 'string', default: '1' },
+        workers: { type: 'string', default: '2' },
+        profile: { type: 'boolean', default: false },
+        'wait-load': { type: 'string', default: '1.0' },
+        'wait-max': { type: 'string', default: '300' },
+        'no-install': { type: 'boolean', default: false },
+        'airlock-home-dir': { type: 'string' },
+        'idle-path': { type: 'string', default: '/small' },
+        report: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
 
 function log(s: string): void {
   process.stderr.write(`[bench] ${s}\n`);
@@ -103,6 +128,10 @@ async function reportOnly(file: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return;
+  }
   if (values.report !== undefined) return reportOnly(values.report);
   const quick = values.quick === true;
   const systems = pick(values.systems ?? '', SYSTEM_NAMES, 'system');
@@ -292,4 +321,11 @@ async function main(): Promise<void> {
   if (profileDir !== null) log(`Airlock CPU profile in ${profileDir}`);
 }
 
-await main();
+await main().catch((err: unknown) => {
+  // A bad option is a usage error, not a crash: one line, exit 2.
+  if (err instanceof TypeError && /^unknown /.test(err.message)) {
+    log(err.message);
+    process.exit(2);
+  }
+  throw err;
+});
