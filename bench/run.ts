@@ -53,6 +53,9 @@ const USAGE = `usage: npm run bench -- [options]   (options and what they do: be
   --report FILE        re-render docs/BENCHMARKS.md from a full run's JSON
 `;
 
+/** A bad option value: reported in one line, exit 2. */
+class UsageError extends Error {}
+
 function parseOptions() {
   try {
     return parseArgs({
@@ -91,7 +94,7 @@ function pick<T extends string>(text: string, all: readonly T[], what: string): 
     .filter(Boolean);
   for (const w of wanted) {
     if (!all.includes(w as T))
-      throw new TypeError(`unknown ${what} ${w}; one of ${all.join(', ')}`);
+      throw new UsageError(`unknown ${what} ${w}; one of ${all.join(', ')}`);
   }
   return all.filter((a) => wanted.includes(a));
 }
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
   const rounds = Math.max(1, Number(values.rounds));
   const idlePath = values['idle-path'] as IdlePath;
   if (!IDLE_PATHS.includes(idlePath))
-    throw new TypeError(`unknown --idle-path ${idlePath}; one of ${IDLE_PATHS.join(', ')}`);
+    throw new UsageError(`unknown --idle-path ${idlePath}; one of ${IDLE_PATHS.join(', ')}`);
   // The published run is the budget's: idle tunnels that served the small answer.
   const full =
     !quick &&
@@ -323,7 +326,7 @@ async function main(): Promise<void> {
 
 await main().catch((err: unknown) => {
   // A bad option is a usage error, not a crash: one line, exit 2.
-  if (err instanceof TypeError && /^unknown /.test(err.message)) {
+  if (err instanceof UsageError) {
     log(err.message);
     process.exit(2);
   }

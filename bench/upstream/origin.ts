@@ -118,9 +118,8 @@ async function startSse(dir: string): Promise<{ port: number; service: Service }
 /**
  * Starts the origin on 127.0.0.1: nginx with TLS (the bench's upstream
  * certificate) serving `/small` (a small JSON body), `/medium` (64 KiB),
- * `/big` (`bigBytes` from
- * tmpfs), `/upload/` (a PUT sink into tmpfs) and `/sse` (proxied unbuffered
- * to the Node SSE server).
+ * `/big` (`bigBytes` from tmpfs), `/upload/` (a PUT sink into tmpfs) and
+ * `/sse` (proxied unbuffered to the Node SSE server).
  */
 export async function startOrigin(dir: string, pki: BenchPki, bigBytes: number): Promise<Origin> {
   const shm = join('/dev/shm', `airlock-bench-${process.pid}`);
