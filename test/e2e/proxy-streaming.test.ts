@@ -6,21 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { AGENT_TLS_RECORD_BYTES } from '../../src/proxy/intercept.ts';
 import { createTestPki, type TestPki } from '../helpers/pki.ts';
 import { type ProxyHarness, startProxy, testBinding } from '../helpers/proxy.ts';
-import {
-  basicProxyAuth,
-  connectTunnelSocket,
-  openTunnel,
-  type RawResponse,
-  ResponseReader,
-} from '../helpers/tunnel-client.ts';
+import { openTunnel, type RawResponse, ResponseReader } from '../helpers/tunnel-client.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 import { encodeFrame, FrameReader } from '../helpers/websocket.ts';
 
@@ -213,12 +207,8 @@ test('WebSocket: the handshake carries the credential, then frames echo both way
   );
 });
 
-test('TLS records to the agent carry at most AGENT_TLS_RECORD_BYTES of plaintext', async () => {
-  const raw = await connectTunnelSocket(proxy.port, `${HOST}:${upstream.port}`, {
-    'Proxy-Authorization': basicProxyAuth(KEY),
-  });
-  // Between the agent's TLS and the tunnel: reads every record header the proxy sends.
-  const lengths: number[] = [];
+/** Passes the tunnel's bytes on to TLS, noting the length of every record the proxy sends. */
+function recordTap(raw: Socket, lengths: number[]): Duplex {
   let pending = Buffer.alloc(0);
   const tap = new Duplex({
     read() {
@@ -244,13 +234,16 @@ test('TLS records to the agent carry at most AGENT_TLS_RECORD_BYTES of plaintext
   });
   raw.once('end', () => tap.push(null));
   raw.once('close', () => tap.destroy());
-  const tls = tlsConnect({
-    socket: tap,
+  return tap;
+}
+
+test('TLS records to the agent carry at most AGENT_TLS_RECORD_BYTES of plaintext', async () => {
+  const lengths: number[] = [];
+  const tls = await openTunnel(proxy.port, HOST, upstream.port, {
+    key: KEY,
     ca: pki.airlockCa.certPem,
-    servername: HOST,
-    ALPNProtocols: ['http/1.1'],
+    through: (raw) => recordTap(raw, lengths),
   });
-  await once(tls, 'secureConnect');
   const reader = new ResponseReader(tls);
   tls.write(`GET /v1/streamed-60k HTTP/1.1\r\nHost: ${HOST}:${upstream.port}\r\n\r\n`);
   const r = await reader.response();

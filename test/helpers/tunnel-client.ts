@@ -207,6 +207,8 @@ export interface TunnelOptions {
   readonly ca: string;
   /** SNI to send; defaults to the CONNECT host. `null` sends none. */
   readonly servername?: string | null;
+  /** A stream to run TLS over instead of the raw tunnel socket (to watch the bytes). */
+  readonly through?: (socket: Socket) => Duplex;
 }
 
 /** `CONNECT host:port` through the proxy, then a verified TLS handshake inside the tunnel. */
@@ -222,7 +224,7 @@ export async function openTunnel(
   });
   const servername = options.servername === undefined ? host : options.servername;
   const tls = tlsConnect({
-    socket,
+    socket: options.through === undefined ? socket : options.through(socket),
     ca: options.ca,
     ...(servername === null ? {} : { servername }),
     // The leaf must be valid for the CONNECT host, whatever SNI was sent.
