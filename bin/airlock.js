@@ -13,12 +13,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const major = Number(process.versions.node.split('.')[0]);
 const node = major >= 24 ? process.execPath : join(root, 'node_modules', 'node', 'bin', 'node');
 const main = join(root, 'src', 'cli', 'main.ts');
-const child = spawn(node, [...NODE_FLAGS, main, ...process.argv.slice(2)], { stdio: 'inherit' });
+// Signals are passed on as messages over an IPC channel (fd 3), not as
+// signals: src/cli/launcher-signals.ts is the other end, and says why.
+const child = spawn(node, [...NODE_FLAGS, main, ...process.argv.slice(2)], {
+  stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+});
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const forward = (signal) => {
-  // A terminal's Ctrl-C reaches the CLI too (same process group); it ignores repeats.
-  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  if (child.connected) child.send({ airlockSignal: signal }, () => {});
 };
 for (const signal of FORWARDED) process.on(signal, forward);
 

@@ -24,6 +24,7 @@ import { serviceGroup } from './commands/service.ts';
 import { statusCommand } from './commands/status.ts';
 import { taskGroup } from './commands/task.ts';
 import { type CliIo, processIo } from './io.ts';
+import { listenToLauncher } from './launcher-signals.ts';
 import { VERSION } from './version.ts';
 
 const COMMANDS: readonly Command[] = [
@@ -127,5 +128,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (import.meta.main) {
+  listenToLauncher();
   process.exitCode = await main(process.argv.slice(2), processIo());
 }

@@ -61,11 +61,6 @@ Logs are JSON lines on stderr. SIGHUP re-resolves secret references (as
       io.err(
         `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, ...fields })}\n`,
       );
-    log('listening', {
-      api: `${server.api.host}:${server.api.port}`,
-      proxy: `${server.proxy.host}:${server.proxy.port}`,
-      socket: server.socket,
-    });
     // Secret sources: one line on entering and one on leaving degradation (names and codes, never values).
     const onDegraded = (event: unknown) => log('secret sources degraded', { event });
     const onRecovered = (event: unknown) => log('secret sources recovered', { event });
@@ -78,23 +73,28 @@ Logs are JSON lines on stderr. SIGHUP re-resolves secret references (as
       );
     };
     process.on('SIGHUP', onHangup);
-    // Held until the server has closed, so that a second SIGINT or SIGTERM
-    // cannot cut the close short: a terminal's Ctrl-C reaches this process
-    // both directly and through `npx airlock`, which passes signals on.
+    // Kept for the rest of the process: a terminal's Ctrl-C reaches this
+    // process both directly and through `npx airlock`, which passes it on
+    // (src/cli/launcher-signals.ts), and the copy may come during the close
+    // or after it. It must neither cut the close short nor, finding no
+    // listener, end the process by the default action (exit 130, not 0).
+    // Signal listeners do not keep the process alive.
     const { promise: stopped, resolve: onStop } = Promise.withResolvers<void>();
     process.on('SIGINT', onStop);
     process.on('SIGTERM', onStop);
-    try {
-      await stopped;
-      process.off('SIGHUP', onHangup);
-      unsubscribe(SOURCE_CHANNELS.degraded, onDegraded);
-      unsubscribe(SOURCE_CHANNELS.recovered, onRecovered);
-      log('stopping', {});
-      await server.close();
-    } finally {
-      process.off('SIGINT', onStop);
-      process.off('SIGTERM', onStop);
-    }
+    // Only now, with every handler in place, is the server announced: a
+    // signal sent on seeing this line must find them.
+    log('listening', {
+      api: `${server.api.host}:${server.api.port}`,
+      proxy: `${server.proxy.host}:${server.proxy.port}`,
+      socket: server.socket,
+    });
+    await stopped;
+    process.off('SIGHUP', onHangup);
+    unsubscribe(SOURCE_CHANNELS.degraded, onDegraded);
+    unsubscribe(SOURCE_CHANNELS.recovered, onRecovered);
+    log('stopping', {});
+    await server.close();
     return 0;
   },
 };
