@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { isAirlockError } from '../core/index.ts';
 import { proxyDeniedEvent, proxyRequestEvent } from './build.ts';
-import { assertAuditSafe, scrubPath, scrubText } from './guard.ts';
+import {
+  assertAuditSafe,
+  CREDENTIAL_SHAPES,
+  looksLikeCredential,
+  scrubPath,
+  scrubText,
+} from './guard.ts';
 
 const ctx = { instance: 'inst_test', defaultWorkspace: 'ws_default', clock: { now: () => 0 } };
 
@@ -90,4 +97,64 @@ test('scrubPath keeps the path and drops query and fragment', () => {
   assert.equal(scrubPath('/a#x=1'), '/a');
   assert.equal(scrubPath(null), null);
   assert.equal(scrubText('plain-name_1.2'), 'plain-name_1.2');
+});
+
+/** One text per credential shape, in the order of `CREDENTIAL_SHAPES`. */
+const ONE_PER_SHAPE = [
+  'alk_tok_abcdef',
+  'eyJhbGciOi.eyJzdWIiOi.sig',
+  '-----BEGIN EC PRIVATE KEY-----',
+  'basic QWxhZGRpbjpvcGVu',
+  'ftp://user:pw@host',
+  'gho_abcdefghijklmnopqrst',
+  'github_pat_abcdefghijklmnopqrst',
+  'glpat-abcdefghijklmnop',
+  'sk-ant-abcdefghijklmnop',
+  'rk_live_abcdefghijklmnop',
+  'xoxb-0123456789',
+  'ASIAABCDEFGHIJKLMNOP',
+  `AIza${'a'.repeat(35)}`,
+];
+
+test('every credential shape is caught, by itself and inside other text', () => {
+  assert.equal(ONE_PER_SHAPE.length, CREDENTIAL_SHAPES.length);
+  for (const [i, text] of ONE_PER_SHAPE.entries()) {
+    const shape = CREDENTIAL_SHAPES[i] as RegExp;
+    assert.ok(shape.test(text), `sample ${i} is not of its shape ${shape}`);
+    assert.equal(looksLikeCredential(text), true, text);
+    assert.equal(looksLikeCredential(`{"name":"x ${text} y"}`), true, text);
+    assert.equal(looksLikeCredential(text.toLowerCase()), shape.test(text.toLowerCase()), text);
+  }
+  assert.equal(looksLikeCredential('plain-name_1.2 https://example.com/a'), false);
+});
+
+test('property: the combined check agrees with testing each shape on its own', () => {
+  // Fragments of the shapes, so random texts come near them from both sides.
+  const fragment = fc.constantFrom(
+    ...ONE_PER_SHAPE.flatMap((t) => [t, t.slice(0, -2), t.toUpperCase()]),
+    'Bearer ',
+    'https://',
+    '@',
+    ' ',
+    '.',
+    '_',
+    '-',
+    'a',
+    'Z',
+    '9',
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fragment, fc.string({ maxLength: 4 })), { maxLength: 8 }),
+      (parts) => {
+        const text = parts.join('');
+        assert.equal(
+          looksLikeCredential(text),
+          CREDENTIAL_SHAPES.some((re) => re.test(text)),
+          text,
+        );
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
