@@ -1,7 +1,8 @@
 // Audit trail benchmarks (not a test): append throughput with and without
 // group commit, and query, review and verify times against 100,000 events.
 // Usage: node bench/audit.ts [--events N] [--appends N] [--concurrency C]
-// Also: one writer's append latency back to back and with 80 ms between
+// Also: the CPU an event costs before its commit (build, canonical JSON,
+// guard), and one writer's append latency back to back and with 80 ms between
 // appends, where a VM that idles in between pays for cold caches and disk.
 // Runs on a SQLite file in a temp dir with the store's real settings (WAL,
 // synchronous = FULL), so every commit is an fsync.
@@ -15,10 +16,13 @@ import { parseArgs } from 'node:util';
 import {
   type AuditEvent,
   type AuditLog,
+  assertAuditSafe,
   buildAccessReview,
+  canonicalJson,
   loadAuditSigner,
   openAuditLog,
   parseAuditQuery,
+  proxyCompletedEvent,
   proxyDeniedEvent,
   proxyRequestEvent,
 } from '../src/audit/index.ts';
@@ -106,6 +110,60 @@ async function paced(gapMs: number, count: number, op: (i: number) => unknown): 
   return `${at(0.5)} | ${at(0.9)}`;
 }
 
+/** Mean µs of one call of `op`: the best of 7 loops of `count` calls, after one warm-up loop. */
+function perCall(count: number, op: () => unknown): string {
+  for (let i = 0; i < count; i++) op();
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 7; r++) {
+    const t = performance.now();
+    for (let i = 0; i < count; i++) op();
+    best = Math.min(best, ((performance.now() - t) * 1000) / count);
+  }
+  return best.toFixed(2);
+}
+
+/**
+ * The CPU each proxied request spends on its two events before SQLite sees
+ * them: building `proxy.request` and `proxy.completed` (with the text
+ * scrub), canonical JSON, and the guard over it.
+ */
+function eventCpu(log: AuditLog): void {
+  console.log('## CPU per event before the commit (mean of the best of 7 loops)\n');
+  console.log('| step | proxy.request µs | proxy.completed µs |\n| --- | ---: | ---: |');
+  const facts = {
+    agentId: 'agt_01JBENCHAGENT',
+    agentName: 'research-agent',
+    workspaceId: WS,
+    service: 'openai',
+    secretName: 'openai-key',
+    scheme: 'https' as const,
+    host: 'api.openai.com',
+    port: 443,
+    method: 'POST',
+    path: '/v1/chat/completions',
+    queryNames: ['page'],
+    taskId: 'task_01JBENCHTASK',
+    tokenId: 'tok_01JBENCHTOKEN',
+    grantId: 'grant_01JBENCH',
+    secretVersion: 3,
+    upgrade: false,
+  };
+  const outcome = { status: 200, bytesIn: 0, bytesOut: 512, durationMs: 2.5, error: null };
+  const build = [
+    () => proxyRequestEvent(log.context, facts, null),
+    () => proxyCompletedEvent(log.context, 'evt_01JBENCHREQUEST', facts, outcome),
+  ];
+  const events = build.map((b) => b());
+  const jsons = events.map((e) => canonicalJson(e));
+  const row = (step: string, op: (i: number) => unknown) =>
+    console.log(`| ${step} | ${perCall(20_000, () => op(0))} | ${perCall(20_000, () => op(1))} |`);
+  row('build (with scrubText)', (i) => build[i]?.());
+  row('canonical JSON', (i) => canonicalJson(events[i]));
+  row('guard over the JSON', (i) => assertAuditSafe(events[i], jsons[i]));
+  row('plain JSON.stringify, for scale', (i) => JSON.stringify(events[i]));
+  console.log('');
+}
+
 async function timed<T>(fn: () => Promise<T>, runs = 5): Promise<{ ms: number; result: T }> {
   let result = await fn();
   const times: number[] = [];
@@ -123,6 +181,12 @@ try {
   console.log(
     `# Audit trail benchmark\n\n${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.version}\n`,
   );
+  {
+    const { store, log } = await openLog(dir, 'cpu');
+    eventCpu(log);
+    await log.close();
+    await store.close();
+  }
   console.log(
     `## Durable appends (${APPENDS} events, ${CONCURRENCY} concurrent writers, each awaiting its commit)\n`,
   );

@@ -77,14 +77,19 @@ function nameOrNull(text: string | null | undefined): string | null {
   return text === null || text === undefined ? null : scrubText(text);
 }
 
+// The proxy's builders, run for every proxied request, list members in
+// canonical order (UTF-16 code units, RFC 8785 §3.2.3): `canonicalJson`
+// then writes their events without copying them. Any order gives the same
+// bytes; a test holds these to it (build.test.ts).
+
 function agentActor(f: ProxyFacts): AuditActor {
   return {
-    type: f.agentId === null ? 'anonymous' : 'agent',
     id: f.agentId,
     name: nameOrNull(f.agentName),
     role: null,
-    tokenId: f.tokenId ?? null,
     taskId: f.taskId ?? null,
+    tokenId: f.tokenId ?? null,
+    type: f.agentId === null ? 'anonymous' : 'agent',
   };
 }
 
@@ -94,18 +99,18 @@ function agentChain(f: ProxyFacts): readonly AuditLink[] {
   }
   if (f.agentId === null) return [];
   return [
-    { type: 'agent', id: f.agentId, name: nameOrNull(f.agentName), tokenId: f.tokenId ?? null },
+    { id: f.agentId, name: nameOrNull(f.agentName), tokenId: f.tokenId ?? null, type: 'agent' },
   ];
 }
 
 function destination(f: ProxyFacts): AuditDestination {
   return {
-    scheme: f.scheme,
     host: scrubText(f.host),
-    port: f.port,
     method: scrubText(f.method).slice(0, 32),
     path: scrubPath(f.path),
+    port: f.port,
     queryNames: scrubQueryNames(f.queryNames),
+    scheme: f.scheme,
   };
 }
 
@@ -127,20 +132,26 @@ export function proxyRequestEvent(
   },
   outcome: ProxyOutcomeFacts | null,
 ): ProxyRequestAuditEvent {
+  const b = base(ctx, f.workspaceId, agentActor(f), agentChain(f));
   return {
-    ...base(ctx, f.workspaceId, agentActor(f), agentChain(f)),
-    kind: 'proxy.request',
-    decision: 'allow',
-    destination: destination(f),
-    service: scrubText(f.service),
-    grant: nameOrNull(f.grantId),
-    secret: { name: scrubText(f.secretName), version: f.secretVersion ?? null },
-    upgrade: f.upgrade,
-    code: outcome?.error ?? null,
-    status: outcome?.status ?? null,
+    actor: b.actor,
     bytesIn: outcome?.bytesIn ?? null,
     bytesOut: outcome?.bytesOut ?? null,
+    chain: b.chain,
+    code: outcome?.error ?? null,
+    decision: 'allow',
+    destination: destination(f),
     durationMs: outcome === null ? null : ms(outcome.durationMs),
+    grant: nameOrNull(f.grantId),
+    instance: b.instance,
+    kind: 'proxy.request',
+    secret: { name: scrubText(f.secretName), version: f.secretVersion ?? null },
+    service: scrubText(f.service),
+    status: outcome?.status ?? null,
+    time: b.time,
+    upgrade: f.upgrade,
+    v: b.v,
+    workspace: b.workspace,
   };
 }
 
@@ -151,17 +162,23 @@ export function proxyCompletedEvent(
   f: ProxyFacts & { readonly service: string },
   outcome: ProxyOutcomeFacts,
 ): ProxyCompletedAuditEvent {
+  const b = base(ctx, f.workspaceId, agentActor(f), agentChain(f));
   return {
-    ...base(ctx, f.workspaceId, agentActor(f), agentChain(f)),
-    kind: 'proxy.completed',
-    decision: 'allow',
-    request: scrubText(requestId),
-    service: scrubText(f.service),
-    code: outcome.error,
-    status: outcome.status,
+    actor: b.actor,
     bytesIn: outcome.bytesIn,
     bytesOut: outcome.bytesOut,
+    chain: b.chain,
+    code: outcome.error,
+    decision: 'allow',
     durationMs: ms(outcome.durationMs),
+    instance: b.instance,
+    kind: 'proxy.completed',
+    request: scrubText(requestId),
+    service: scrubText(f.service),
+    status: outcome.status,
+    time: b.time,
+    v: b.v,
+    workspace: b.workspace,
   };
 }
 
@@ -174,20 +191,26 @@ export function proxyDeniedEvent(
     readonly durationMs?: number;
   },
 ): ProxyDeniedAuditEvent {
+  const b = base(ctx, f.workspaceId, agentActor(f), agentChain(f));
   return {
-    ...base(ctx, f.workspaceId, agentActor(f), agentChain(f)),
-    kind: 'proxy.denied',
+    actor: b.actor,
+    chain: b.chain,
+    code: f.code,
     decision: 'deny',
     destination: destination(f),
-    service: nameOrNull(f.service),
+    durationMs: f.durationMs === undefined ? null : ms(f.durationMs),
     grant: nameOrNull(f.grantId),
+    instance: b.instance,
+    kind: 'proxy.denied',
     secret:
       f.secretName === null
         ? null
         : { name: scrubText(f.secretName), version: f.secretVersion ?? null },
-    code: f.code,
+    service: nameOrNull(f.service),
     status: f.status,
-    durationMs: f.durationMs === undefined ? null : ms(f.durationMs),
+    time: b.time,
+    v: b.v,
+    workspace: b.workspace,
   };
 }
 
