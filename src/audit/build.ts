@@ -80,7 +80,7 @@ function nameOrNull(text: string | null | undefined): string | null {
 // The proxy's builders, run for every proxied request, list members in
 // canonical order (UTF-16 code units, RFC 8785 §3.2.3): `canonicalJson`
 // then writes their events without copying them. Any order gives the same
-// bytes; a test holds these to it (build.test.ts).
+// bytes; a test holds these to it (guard.test.ts).
 
 function agentActor(f: ProxyFacts): AuditActor {
   return {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { isAirlockError } from '../core/index.ts';
-import { proxyDeniedEvent, proxyRequestEvent } from './build.ts';
+import { proxyCompletedEvent, proxyDeniedEvent, proxyRequestEvent } from './build.ts';
+import { canonicalJson } from './canonical.ts';
 import {
   assertAuditSafe,
   CREDENTIAL_SHAPES,
@@ -157,4 +158,26 @@ test('property: the combined check agrees with testing each shape on its own', (
     ),
     { numRuns: 2000 },
   );
+});
+
+// Not a correctness property (canonicalJson sorts whatever it is given) but
+// the reason these builders are written as they are: an event already in
+// canonical order is serialised without a copy on every proxied request.
+test("the proxy's per-request events are built in canonical member order", () => {
+  const full = {
+    ...facts,
+    taskId: 'task_1',
+    tokenId: 'tok_1',
+    grantId: 'grant_1',
+    secretVersion: 2,
+  };
+  const outcome = { status: 200, bytesIn: 1, bytesOut: 2, durationMs: 3.25, error: null };
+  const events = [
+    proxyRequestEvent(ctx, full, null),
+    proxyRequestEvent(ctx, full, outcome),
+    proxyCompletedEvent(ctx, 'evt_1', full, outcome),
+    proxyDeniedEvent(ctx, { ...full, code: 'ERR_SCOPE_DENIED', status: 403 }),
+    proxyDeniedEvent(ctx, { ...full, secretName: null, code: 'ERR_SCOPE_DENIED', status: null }),
+  ];
+  for (const event of events) assert.equal(JSON.stringify(event), canonicalJson(event), event.kind);
 });
