@@ -1,0 +1,157 @@
+// `npm run bench:compare -- --base REV [--pairs N] -- BENCH-OPTIONS`: the
+// benchmark run alternately in a worktree of REV and in this checkout, and
+// the figures lined up. How each change in bench/ANALYSIS.md was measured,
+// as one command. See bench/README.md.
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { compareRuns, renderComparison } from './lib/compare.ts';
+import { run } from './lib/proc.ts';
+import type { BenchResults } from './lib/results.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+const USAGE = `usage: npm run bench:compare -- --base REV [--pairs N] -- [bench options]
+
+  --base REV    the tree to compare against (a commit, branch or tag)
+  --pairs N     runs of each tree, alternating base/head then head/base (default 3, at most 20)
+  after --      options for npm run bench (--systems, --scenarios, --rounds, ...);
+                --no-install is always added: run the bench once without it first
+
+Each tree runs its own bench/ and src/; the base's worktree borrows this
+checkout's node_modules. Output: a Markdown table on stdout, and the table
+and every run's raw JSON path in bench/results/tmp/compare-*.md.
+`;
+
+/** A bad option: reported in one line, exit 2. */
+class UsageError extends Error {}
+
+function parseOptions(): { base: string; pairs: number; benchArgs: string[] } {
+  const { values, positionals } = parseArgs({
+    options: {
+      base: { type: 'string' },
+      pairs: { type: 'string', default: '3' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (values.base === undefined || values.base === '')
+    throw new UsageError('--base REV is required');
+  // Never handed to git where it could read as an option.
+  if (values.base.startsWith('-')) throw new UsageError(`--base ${values.base} is not a revision`);
+  const pairs = Number(values.pairs);
+  if (!Number.isInteger(pairs) || pairs < 1 || pairs > 20) {
+    throw new UsageError(`--pairs must be an integer in 1..20, not ${values.pairs}`);
+  }
+  const benchArgs = positionals.filter((a) => a !== '--no-install');
+  if (benchArgs.some((a) => a === '--report' || a.startsWith('--report='))) {
+    throw new UsageError('--report re-renders a published run; it is not a run to compare');
+  }
+  return { base: values.base, pairs, benchArgs };
+}
+
+async function revision(tree: string, rev = 'HEAD'): Promise<string> {
+  const r = await run('git', ['-C', tree, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`], {
+    allowFail: true,
+  });
+  const sha = r.stdout.trim();
+  if (r.code !== 0 || sha === '') throw new UsageError(`--base ${rev} is not a commit here`);
+  return sha;
+}
+
+/** Runs `node bench/run.ts` in `tree`, relaying its progress; resolves with its raw results. */
+function benchIn(tree: string, label: string, args: readonly string[]): Promise<BenchResults> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(tree, 'bench', 'run.ts'), ...args, '--no-install'],
+      {
+        cwd: tree,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let raw: string | null = null;
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      process.stderr.write(`[${label}] ${line}\n`);
+      const m = /^\[bench\] raw results: (.+)$/.exec(line);
+      if (m !== null) raw = m[1] ?? null;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0 || raw === null) {
+        reject(new Error(`the bench in ${label} exited ${code} without results`));
+        return;
+      }
+      readFile(raw, 'utf8')
+        .then((text) => resolve(JSON.parse(text) as BenchResults))
+        .catch(reject);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { base, pairs, benchArgs } = parseOptions();
+  const baseSha = await revision(ROOT, base);
+  const headSha = await revision(ROOT);
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-compare-'));
+  const worktree = join(dir, 'base');
+  await run('git', ['-C', ROOT, 'worktree', 'add', '--detach', '--quiet', worktree, baseSha]);
+  const removeWorktree = async () => {
+    await run('git', ['-C', ROOT, 'worktree', 'remove', '--force', worktree], { allowFail: true });
+    await rm(dir, { recursive: true, force: true });
+  };
+  // Ctrl-C: the worktree must not outlive the run.
+  const onSignal = () => {
+    void removeWorktree().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await symlink(join(ROOT, 'node_modules'), join(worktree, 'node_modules'), 'dir');
+    const baseRuns: BenchResults[] = [];
+    const headRuns: BenchResults[] = [];
+    for (let i = 0; i < pairs; i++) {
+      // base, head, then head, base: a drift of the machine favours neither.
+      const order = i % 2 === 0 ? (['base', 'head'] as const) : (['head', 'base'] as const);
+      for (const which of order) {
+        const label = `${which} ${i + 1}/${pairs}`;
+        const results = await benchIn(which === 'base' ? worktree : ROOT, label, benchArgs);
+        (which === 'base' ? baseRuns : headRuns).push(results);
+      }
+    }
+    const table = renderComparison(compareRuns(baseRuns, headRuns));
+    const head = `base ${baseSha.slice(0, 7)} (${baseRuns[0]?.revision ?? '?'}), head ${headRuns[0]?.revision ?? headSha.slice(0, 7)}; pairs: ${pairs}; npm run bench -- ${benchArgs.join(' ')} --no-install\n\n`;
+    process.stdout.write(head + table);
+    await mkdir(join(ROOT, 'bench', 'results', 'tmp'), { recursive: true });
+    const out = join(
+      ROOT,
+      'bench',
+      'results',
+      'tmp',
+      `compare-${new Date().toISOString().replaceAll(':', '-')}.md`,
+    );
+    const sources = [...baseRuns, ...headRuns].map((r) => `- ${r.revision}: ${r.date}`).join('\n');
+    await writeFile(out, `${head}${table}\nRuns:\n${sources}\n`);
+    process.stderr.write(`[compare] written to ${out}\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await removeWorktree();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
+    process.stderr.write(`${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
