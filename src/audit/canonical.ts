@@ -10,13 +10,16 @@
  *
  * The value is checked, and every object whose keys are out of order is
  * copied with its keys in order; then one `JSON.stringify` call writes the
- * text. That is two to four times faster than writing it member by member
- * (an audit event is canonicalised on every proxied request). Values where
+ * text. Against writing it member by member that is 3.6 times faster for
+ * an event already in order and 1.7 times for one that is not (an audit
+ * event is canonicalised on every proxied request). Values where
  * `JSON.stringify`'s own rules would differ from RFC 8785's take the
  * member-by-member path instead: a key that starts with a digit (engines
  * put array-index keys first, in numeric order), a `__proto__` key (a copy
  * would set the prototype), an object without a prototype, and anything
- * that has a `toJSON`.
+ * that has a `toJSON`. Members are read more than once, so a getter must
+ * return the same value each time: what is written is what `JSON.stringify`
+ * read. Audit events are plain data (the builders' objects, `JSON.parse`).
  *
  * @throws TypeError for values JSON cannot hold: non-finite numbers,
  *   bigints, functions, symbols, `undefined` array items, non-plain objects.
