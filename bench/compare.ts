@@ -3,16 +3,18 @@
 // the figures lined up. How each change in bench/ANALYSIS.md was measured,
 // as one command. See bench/README.md.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { compareRuns, renderComparison } from './lib/compare.ts';
 import { run } from './lib/proc.ts';
 import type { BenchResults } from './lib/results.ts';
 
 const ROOT = join(import.meta.dirname, '..');
+const OUT = join(ROOT, 'bench', 'results', 'tmp');
 
 const USAGE = `usage: npm run bench:compare -- --base REV [--pairs N] -- [bench options]
 
@@ -66,8 +68,21 @@ async function revision(tree: string, rev = 'HEAD'): Promise<string> {
   return sha;
 }
 
-/** Runs `node bench/run.ts` in `tree`, relaying its progress; resolves with its raw results. */
-function benchIn(tree: string, label: string, args: readonly string[]): Promise<BenchResults> {
+/** The bench run in progress, and its exit: stopped with the comparison. */
+let current: { child: ReturnType<typeof spawn>; closed: Promise<void> } | null = null;
+/** Set on Ctrl-C or SIGTERM: the signal handler ends the process, not a failing run. */
+let stopping = false;
+
+/**
+ * Runs `node bench/run.ts` in `tree`, relaying its progress; resolves with
+ * its raw results and where they are kept (a copy under this checkout's
+ * bench/results/tmp/, since the base's worktree is removed).
+ */
+function benchIn(
+  tree: string,
+  label: string,
+  args: readonly string[],
+): Promise<{ results: BenchResults; file: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -77,6 +92,7 @@ function benchIn(tree: string, label: string, args: readonly string[]): Promise<
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
+    current = { child, closed: new Promise((done) => child.once('close', () => done())) };
     let raw: string | null = null;
     createInterface({ input: child.stderr }).on('line', (line) => {
       process.stderr.write(`[${label}] ${line}\n`);
@@ -85,12 +101,17 @@ function benchIn(tree: string, label: string, args: readonly string[]): Promise<
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0 || raw === null) {
+      current = null;
+      const from = raw;
+      if (code !== 0 || from === null) {
         reject(new Error(`the bench in ${label} exited ${code} without results`));
         return;
       }
-      readFile(raw, 'utf8')
-        .then((text) => resolve(JSON.parse(text) as BenchResults))
+      const file = from.startsWith(`${OUT}/`) ? from : join(OUT, `compare-base-${basename(from)}`);
+      mkdir(OUT, { recursive: true })
+        .then(() => (file === from ? undefined : copyFile(from, file)))
+        .then(() => readFile(file, 'utf8'))
+        .then((text) => resolve({ results: JSON.parse(text) as BenchResults, file }))
         .catch(reject);
     });
   });
@@ -108,8 +129,14 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   };
   // Ctrl-C: the worktree must not outlive the run.
+  // The bench stops its systems on SIGINT; its worktree goes once it has.
   const onSignal = () => {
-    void removeWorktree().finally(() => process.exit(130));
+    stopping = true;
+    const running = current;
+    running?.child.kill('SIGINT');
+    void Promise.race([running?.closed, sleep(15_000)])
+      .then(removeWorktree)
+      .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -117,27 +144,22 @@ async function main(): Promise<void> {
     await symlink(join(ROOT, 'node_modules'), join(worktree, 'node_modules'), 'dir');
     const baseRuns: BenchResults[] = [];
     const headRuns: BenchResults[] = [];
+    const files: string[] = [];
     for (let i = 0; i < pairs; i++) {
       // base, head, then head, base: a drift of the machine favours neither.
       const order = i % 2 === 0 ? (['base', 'head'] as const) : (['head', 'base'] as const);
       for (const which of order) {
         const label = `${which} ${i + 1}/${pairs}`;
-        const results = await benchIn(which === 'base' ? worktree : ROOT, label, benchArgs);
-        (which === 'base' ? baseRuns : headRuns).push(results);
+        const done = await benchIn(which === 'base' ? worktree : ROOT, label, benchArgs);
+        (which === 'base' ? baseRuns : headRuns).push(done.results);
+        files.push(`- ${which} ${i + 1}: ${done.results.revision}, ${done.file}`);
       }
     }
     const table = renderComparison(compareRuns(baseRuns, headRuns));
     const head = `base ${baseSha.slice(0, 7)} (${baseRuns[0]?.revision ?? '?'}), head ${headRuns[0]?.revision ?? headSha.slice(0, 7)}; pairs: ${pairs}; npm run bench -- ${benchArgs.join(' ')} --no-install\n\n`;
     process.stdout.write(head + table);
-    await mkdir(join(ROOT, 'bench', 'results', 'tmp'), { recursive: true });
-    const out = join(
-      ROOT,
-      'bench',
-      'results',
-      'tmp',
-      `compare-${new Date().toISOString().replaceAll(':', '-')}.md`,
-    );
-    const sources = [...baseRuns, ...headRuns].map((r) => `- ${r.revision}: ${r.date}`).join('\n');
+    const out = join(OUT, `compare-${new Date().toISOString().replaceAll(':', '-')}.md`);
+    const sources = files.join('\n');
     await writeFile(out, `${head}${table}\nRuns:\n${sources}\n`);
     process.stderr.write(`[compare] written to ${out}\n`);
   } finally {
@@ -148,6 +170,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (stopping) return;
   if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
     process.stderr.write(`${err.message}\n\n${USAGE}`);
     process.exit(2);
