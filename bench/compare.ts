@@ -20,6 +20,7 @@ const USAGE = `usage: npm run bench:compare -- --base REV [--pairs N] -- [bench 
 
   --base REV    the tree to compare against (a commit, branch or tag)
   --pairs N     runs of each tree, alternating base/head then head/base (default 3, at most 20)
+  --json        print the comparison as JSON (figures a run lacks are null), not Markdown
   after --      options for npm run bench (--systems, --scenarios, --rounds, ...);
                 --no-install is always added: run the bench once without it first
 
@@ -31,11 +32,12 @@ and every run's raw JSON path in bench/results/tmp/compare-*.md.
 /** A bad option: reported in one line, exit 2. */
 class UsageError extends Error {}
 
-function parseOptions(): { base: string; pairs: number; benchArgs: string[] } {
+function parseOptions(): { base: string; pairs: number; json: boolean; benchArgs: string[] } {
   const { values, positionals } = parseArgs({
     options: {
       base: { type: 'string' },
       pairs: { type: 'string', default: '3' },
+      json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -56,7 +58,7 @@ function parseOptions(): { base: string; pairs: number; benchArgs: string[] } {
   if (benchArgs.some((a) => a === '--report' || a.startsWith('--report='))) {
     throw new UsageError('--report re-renders a published run; it is not a run to compare');
   }
-  return { base: values.base, pairs, benchArgs };
+  return { base: values.base, pairs, json: values.json === true, benchArgs };
 }
 
 async function revision(tree: string, rev = 'HEAD'): Promise<string> {
@@ -118,7 +120,7 @@ function benchIn(
 }
 
 async function main(): Promise<void> {
-  const { base, pairs, benchArgs } = parseOptions();
+  const { base, pairs, json, benchArgs } = parseOptions();
   const baseSha = await revision(ROOT, base);
   const headSha = await revision(ROOT);
   const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-compare-'));
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
     await symlink(join(ROOT, 'node_modules'), join(worktree, 'node_modules'), 'dir');
     const baseRuns: BenchResults[] = [];
     const headRuns: BenchResults[] = [];
-    const files: string[] = [];
+    const runs: { tree: 'base' | 'head'; pair: number; revision: string; file: string }[] = [];
     for (let i = 0; i < pairs; i++) {
       // base, head, then head, base: a drift of the machine favours neither.
       const order = i % 2 === 0 ? (['base', 'head'] as const) : (['head', 'base'] as const);
@@ -152,14 +154,18 @@ async function main(): Promise<void> {
         const label = `${which} ${i + 1}/${pairs}`;
         const done = await benchIn(which === 'base' ? worktree : ROOT, label, benchArgs);
         (which === 'base' ? baseRuns : headRuns).push(done.results);
-        files.push(`- ${which} ${i + 1}: ${done.results.revision}, ${done.file}`);
+        runs.push({ tree: which, pair: i + 1, revision: done.results.revision, file: done.file });
       }
     }
-    const table = renderComparison(compareRuns(baseRuns, headRuns));
+    const rows = compareRuns(baseRuns, headRuns);
+    const table = renderComparison(rows);
     const head = `base ${baseSha.slice(0, 7)} (${baseRuns[0]?.revision ?? '?'}), head ${headRuns[0]?.revision ?? headSha.slice(0, 7)}; pairs: ${pairs}; npm run bench -- ${benchArgs.join(' ')} --no-install\n\n`;
-    process.stdout.write(head + table);
+    if (json) {
+      const report = { base: baseSha, head: headSha, pairs, benchArgs, rows, runs };
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else process.stdout.write(head + table);
     const out = join(OUT, `compare-${new Date().toISOString().replaceAll(':', '-')}.md`);
-    const sources = files.join('\n');
+    const sources = runs.map((r) => `- ${r.tree} ${r.pair}: ${r.revision}, ${r.file}`).join('\n');
     await writeFile(out, `${head}${table}\nRuns:\n${sources}\n`);
     process.stderr.write(`[compare] written to ${out}\n`);
   } finally {

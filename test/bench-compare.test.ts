@@ -45,6 +45,10 @@ test('a comparison lines up each tree’s runs, the change of medians and the pa
       ['proxyUsPerRequest', [500, 400, 450], [300, 350, 420], -22.2, 3, 3],
     ],
   );
+  assert.deepEqual(
+    rows.map((r) => r.moreIsBetter),
+    [true, false, false],
+  );
   const table = renderComparison(rows);
   assert.match(
     table,

@@ -21,6 +21,8 @@ export interface ComparisonRow {
   readonly scenario: string;
   readonly system: string;
   readonly metric: string;
+  /** Whether a larger value is better (rates) or worse (times, CPU, memory). */
+  readonly moreIsBetter: boolean;
   /** Run by run, in the order they ran; NaN where a run lacks it. */
   readonly base: readonly number[];
   readonly head: readonly number[];
@@ -66,6 +68,7 @@ export function compareRuns(
         scenario: run.scenario,
         system: run.system,
         metric,
+        moreIsBetter: MORE_IS_BETTER.has(metric),
         base: b,
         head: h,
         changePct: ((mh - mb) / mb) * 100,
@@ -91,7 +94,7 @@ export function renderComparison(rows: readonly ComparisonRow[]): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
-    const better = MORE_IS_BETTER.has(r.metric) ? 'more is better' : 'less is better';
+    const better = r.moreIsBetter ? 'more is better' : 'less is better';
     const change = Number.isFinite(r.changePct)
       ? `${r.changePct >= 0 ? '+' : '−'}${Math.abs(r.changePct).toFixed(1)}%`
       : '—';
