@@ -16,10 +16,10 @@
  * `JSON.stringify`'s own rules would differ from RFC 8785's take the
  * member-by-member path instead: a key that starts with a digit (engines
  * put array-index keys first, in numeric order), a `__proto__` key (a copy
- * would set the prototype), an object without a prototype, and anything
- * that has a `toJSON`. Members are read more than once, so a getter must
- * return the same value each time: what is written is what `JSON.stringify`
- * read. Audit events are plain data (the builders' objects, `JSON.parse`).
+ * would set the prototype) and anything that has a `toJSON`. Members are
+ * read more than once, so a getter must return the same value each time:
+ * what is written is what `JSON.stringify` read. Audit events are plain
+ * data (the builders' objects, `JSON.parse`).
  *
  * @throws TypeError for values JSON cannot hold: non-finite numbers,
  *   bigints, functions, symbols, `undefined` array items, non-plain objects.
@@ -65,7 +65,6 @@ function inOrder(value: unknown): unknown {
   if ('toJSON' in value) throw MEMBER_BY_MEMBER;
   if (Array.isArray(value)) return arrayInOrder(value);
   const record = plainObject(value);
-  if (Object.getPrototypeOf(record) === null) throw MEMBER_BY_MEMBER;
   const keys = Object.keys(record);
   let sorted = true;
   let copies: Map<string, unknown> | null = null;
