@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { compareRuns, renderComparison } from './lib/compare.ts';
 import { run } from './lib/proc.ts';
 import type { BenchResults } from './lib/results.ts';
+import { parseArgsOrExit, UsageError } from './lib/usage.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'results', 'tmp');
@@ -29,19 +29,19 @@ checkout's node_modules. Output: a Markdown table on stdout, and the table
 and every run's raw JSON path in bench/results/tmp/compare-*.md.
 `;
 
-/** A bad option: reported in one line, exit 2. */
-class UsageError extends Error {}
-
 function parseOptions(): { base: string; pairs: number; json: boolean; benchArgs: string[] } {
-  const { values, positionals } = parseArgs({
-    options: {
-      base: { type: 'string' },
-      pairs: { type: 'string', default: '3' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+  const { values, positionals } = parseArgsOrExit(
+    {
+      options: {
+        base: { type: 'string' },
+        pairs: { type: 'string', default: '3' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
     },
-    allowPositionals: true,
-  });
+    USAGE,
+  );
   if (values.help === true) {
     process.stdout.write(USAGE);
     process.exit(0);
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (stopping) return;
-  if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
+  if (err instanceof UsageError) {
     process.stderr.write(`${err.message}\n\n${USAGE}`);
     process.exit(2);
   }

@@ -6,7 +6,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { ensureTools, type Tool } from './lib/install.ts';
 import { createBenchPki } from './lib/pki.ts';
 import { run } from './lib/proc.ts';
@@ -21,6 +20,7 @@ import {
   type ScenarioRun,
   type ScenarioSettings,
 } from './lib/scenarios.ts';
+import { parseArgsOrExit, UsageError } from './lib/usage.ts';
 import { startAirlock } from './systems/airlock.ts';
 import { startFloor } from './systems/floor.ts';
 import { startMitmproxy } from './systems/mitmproxy.ts';
@@ -53,35 +53,27 @@ const USAGE = `usage: npm run bench -- [options]   (options and what they do: be
   --report FILE        re-render docs/BENCHMARKS.md from a full run's JSON
 `;
 
-/** A bad option value: reported in one line, exit 2. */
-class UsageError extends Error {}
-
-function parseOptions() {
-  try {
-    return parseArgs({
-      options: {
-        quick: { type: 'boolean', default: false },
-        systems: { type: 'string', default: SYSTEM_NAMES.join(',') },
-        scenarios: { type: 'string', default: SCENARIO_IDS.join(',') },
-        rounds: { type: 'string', default: '1' },
-        workers: { type: 'string', default: '2' },
-        profile: { type: 'boolean', default: false },
-        'wait-load': { type: 'string', default: '1.0' },
-        'wait-max': { type: 'string', default: '300' },
-        'no-install': { type: 'boolean', default: false },
-        'airlock-home-dir': { type: 'string' },
-        'idle-path': { type: 'string', default: '/small' },
-        report: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-    process.exit(2);
-  }
-}
-const values = parseOptions();
+const { values } = parseArgsOrExit(
+  {
+    options: {
+      quick: { type: 'boolean', default: false },
+      systems: { type: 'string', default: SYSTEM_NAMES.join(',') },
+      scenarios: { type: 'string', default: SCENARIO_IDS.join(',') },
+      rounds: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '2' },
+      profile: { type: 'boolean', default: false },
+      'wait-load': { type: 'string', default: '1.0' },
+      'wait-max': { type: 'string', default: '300' },
+      'no-install': { type: 'boolean', default: false },
+      'airlock-home-dir': { type: 'string' },
+      'idle-path': { type: 'string', default: '/small' },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: false,
+  },
+  USAGE,
+);
 
 function log(s: string): void {
   process.stderr.write(`[bench] ${s}\n`);
